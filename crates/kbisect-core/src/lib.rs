@@ -1,0 +1,1 @@
+//! Bisection engine, strategies, verdict rules, evidence, journal and session.

@@ -1,0 +1,1 @@
+//! Test-only helpers: git fixture repos, scripted fakes.
