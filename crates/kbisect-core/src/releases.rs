@@ -1,0 +1,60 @@
+//! Which release tags a cause bisection tests while walking back from the
+//! crashing commit (`../shared/conformance/release_tags.toml`).
+
+use kbisect_git::{ReleaseTag, parse_release_tag};
+
+/// Drops `-rc` tags and everything older than the compiler's horizon tag
+/// (kept itself) when that tag is among them. Input and output newest first.
+pub fn usable_tags(tags: &[ReleaseTag], horizon: Option<&str>) -> Vec<String> {
+    let mut out: Vec<String> = tags
+        .iter()
+        .filter(|t| t.version.rc.is_none())
+        .map(|t| t.name.clone())
+        .collect();
+    if let Some(h) = horizon {
+        if let Some(pos) = out.iter().position(|t| t == h) {
+            out.truncate(pos + 1);
+        }
+    }
+    out
+}
+
+/// Picks the subset to test, newest first: the two newest sub-releases
+/// (`vX.Y.Z` before the first `vX.Y`), the middle one when there are many,
+/// then releases with a step that grows (1, then 2 from the 4th, 3 from the
+/// 12th), always ending with the oldest.
+pub fn pick_release_tags(all: &[String]) -> Vec<String> {
+    let mut sub = Vec::new();
+    let mut rel = Vec::new();
+    let mut releases_began = false;
+    for tag in all {
+        let is_release = match parse_release_tag(tag) {
+            None => true,
+            Some(v) => v.rc.is_none() && v.patch.is_none(),
+        };
+        if is_release {
+            releases_began = true;
+            rel.push(tag.clone());
+        }
+        if !releases_began {
+            sub.push(tag.clone());
+        }
+    }
+    let mut out: Vec<String> = sub.iter().take(2).cloned().collect();
+    if sub.len() > 5 {
+        out.push(sub[sub.len() / 2].clone());
+    }
+    for (i, tag) in rel.iter().enumerate() {
+        let step = if i >= 11 {
+            3
+        } else if i >= 3 {
+            2
+        } else {
+            1
+        };
+        if i % step == 0 || i + 1 == rel.len() {
+            out.push(tag.clone());
+        }
+    }
+    out
+}

@@ -1,0 +1,261 @@
+//! Conformance: every scenario of `conformance/scenarios.toml` (both passes:
+//! real hash, and fake hash + title), run over the real fixture repository
+//! with the scripted builder and tester, plus the verdict, representative
+//! crash and release tag tables. Extra scenario files may be named in
+//! `KBISECT_EXTRA_SCENARIOS` (colon-separated). Prints `N passed, N failed`.
+
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::scripted::{Scenario, ScenarioFile, ScriptedBuilder, ScriptedMinimizer, ScriptedTester};
+use kbisect_core::representative::pick;
+use kbisect_core::verdict::{Decision, RunCounts, decide};
+use kbisect_core::{
+    BisectConfig, Crash, Engine, ErrorClass, Event, KernelConfig, OutcomeKind, Verdict,
+    git_vcs::GitVcs, releases::pick_release_tags,
+};
+use kbisect_git::Repo;
+use kbisect_testutil::{conformance_repo, shared_dir};
+use serde::Deserialize;
+
+/// Runs one scenario pass; `Err` says what differed.
+fn run_scenario(sc: &Scenario, fake_hash: bool) -> Result<(), String> {
+    let fx = conformance_repo();
+    let repo = Repo::open(fx.repo.path()).unwrap();
+    let start_hash = fx.hash(&sc.start_commit).to_string();
+    let mut cfg = BisectConfig::new(
+        if fake_hash { format!("fake-hash-for-{}", sc.start_commit) } else { start_hash },
+        "master",
+    );
+    if fake_hash {
+        cfg.start_title = Some(sc.start_commit.clone());
+    }
+    cfg.fix = sc.fix;
+    cfg.cross_tree = sc.cross_tree;
+    cfg.config = KernelConfig::new("original config");
+    cfg.baseline_config = sc.baseline_config.as_ref().map(|b| KernelConfig::new(b.as_str()));
+    let vcs = GitVcs::new(repo.clone(), "master");
+    let mut builder = ScriptedBuilder { sc: sc.clone() };
+    let mut tester = ScriptedTester { sc: sc.clone(), repo, by_title: fx.by_title.clone() };
+    let mut minimizer = ScriptedMinimizer;
+    let mut log: Vec<String> = Vec::new();
+    let mut sink = |e: &Event| log.push(format!("{e:?}"));
+    let engine = Engine::new(cfg, &vcs, &mut builder, &mut tester, &mut sink)
+        .with_minimizer(&mut minimizer);
+    let res = engine.run();
+    let ex = &sc.expect;
+    let mut errs = Vec::new();
+    match res {
+        Err(e) => {
+            if !ex.error {
+                errs.push(format!("unexpected error: {e}"));
+            } else if ex.error_kind.as_deref() == Some("infra") && e.class() != ErrorClass::Infra {
+                errs.push(format!("error should be infra, got {:?}: {e}", e.class()));
+            }
+        }
+        Ok(r) => {
+            if ex.error {
+                errs.push(format!("expected an error, got {:?} with {} commits", r.kind, r.commits.len()));
+            }
+            if let Some(n) = ex.commits {
+                if r.commits.len() != n {
+                    let titles: Vec<_> = r.commits.iter().map(|c| c.title.clone()).collect();
+                    errs.push(format!("commits: want {n}, got {} {titles:?}", r.commits.len()));
+                }
+            }
+            if r.commits.len() == 1 {
+                let want = if sc.fix { &sc.fix_commit } else { &sc.introduced };
+                if want.as_deref() != Some(r.commits[0].title.as_str()) {
+                    errs.push(format!("culprit: want {want:?}, got {}", r.commits[0].title));
+                }
+                if r.kind != OutcomeKind::Culprit {
+                    errs.push(format!("kind: want culprit, got {:?}", r.kind));
+                }
+            }
+            if ex.report != r.report.is_some() {
+                errs.push(format!("report: want {}, got {:?}", ex.report, r.report));
+            }
+            if ex.noop != r.noop {
+                errs.push(format!("noop: want {}, got {}", ex.noop, r.noop));
+            }
+            if ex.release != r.release {
+                errs.push(format!("release: want {}, got {}", ex.release, r.release));
+            }
+            let horizon = r.horizon.as_ref().map(|c| c.title.clone());
+            if ex.oldest_latest != horizon {
+                errs.push(format!("oldest_latest: want {:?}, got {horizon:?}", ex.oldest_latest));
+            }
+            if let Some(c) = &ex.config {
+                if r.config.text() != *c {
+                    errs.push(format!("config: want {c:?}, got {:?}", r.config.text()));
+                }
+            }
+            if ex.min_confidence.is_some_and(|m| r.confidence < m)
+                || ex.max_confidence.is_some_and(|m| r.confidence > m)
+            {
+                errs.push(format!(
+                    "confidence {:.4} outside [{:?}, {:?}]",
+                    r.confidence, ex.min_confidence, ex.max_confidence
+                ));
+            }
+        }
+    }
+    if errs.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{}\n      log:\n        {}", errs.join("; "), log.join("\n        ")))
+    }
+}
+
+fn scenario_files(shared: &Path) -> Vec<PathBuf> {
+    let mut files = vec![shared.join("conformance/scenarios.toml")];
+    if let Ok(extra) = std::env::var("KBISECT_EXTRA_SCENARIOS") {
+        files.extend(extra.split(':').filter(|s| !s.is_empty()).map(PathBuf::from));
+    }
+    files
+}
+
+#[derive(Deserialize)]
+struct VerdictCase {
+    name: String,
+    #[serde(default)]
+    flaky: bool,
+    total: usize,
+    #[serde(default)]
+    good: usize,
+    #[serde(default)]
+    bad: usize,
+    #[serde(default)]
+    infra: usize,
+    #[serde(default)]
+    skip: usize,
+    #[serde(default)]
+    abort: bool,
+    verdict: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RepresentativeCase {
+    name: String,
+    reports: Vec<[String; 2]>,
+    types: Vec<String>,
+    report: String,
+    others: bool,
+}
+
+#[derive(Deserialize)]
+struct ReleaseCase {
+    name: String,
+    tags: Vec<String>,
+    picked: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Cases<T> {
+    case: Vec<T>,
+}
+
+fn load<T: for<'de> Deserialize<'de>>(path: &Path) -> Vec<T> {
+    let text = std::fs::read_to_string(path).unwrap();
+    toml::from_str::<Cases<T>>(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display())).case
+}
+
+fn table_cases(shared: &Path) -> Vec<(String, Result<(), String>)> {
+    let mut out = Vec::new();
+    for c in load::<VerdictCase>(&shared.join("conformance/verdicts.toml")) {
+        assert_eq!(c.good + c.bad + c.infra + c.skip, c.total, "{}", c.name);
+        let got = decide(RunCounts { total: c.total, good: c.good, bad: c.bad, infra: c.infra }, c.flaky);
+        let want = if c.abort {
+            Decision::Abort
+        } else {
+            Decision::Verdict(match c.verdict.as_deref() {
+                Some("good") => Verdict::Good,
+                Some("bad") => Verdict::Bad,
+                _ => Verdict::Skip,
+            })
+        };
+        let r = if got == want { Ok(()) } else { Err(format!("want {want:?}, got {got:?}")) };
+        out.push((format!("verdict/{}", c.name), r));
+    }
+    for c in load::<RepresentativeCase>(&shared.join("conformance/representative.toml")) {
+        let crashes: Vec<Crash> = c
+            .reports
+            .iter()
+            .map(|[t, ty]| Crash { title: t.clone(), crash_type: ty.parse().unwrap(), report: String::new() })
+            .collect();
+        let rep = pick(&crashes);
+        let types: Vec<String> = rep.types.iter().map(|t| t.to_string()).collect();
+        let want_types: Vec<String> =
+            c.types.iter().map(|t| t.parse::<kbisect_report::CrashType>().unwrap().to_string()).collect();
+        let title = rep.index.map(|i| crashes[i].title.clone()).unwrap_or_default();
+        let r = if types == want_types && title == c.report && rep.others == c.others {
+            Ok(())
+        } else {
+            Err(format!(
+                "want {want_types:?}/{}/{}, got {types:?}/{title}/{}",
+                c.report, c.others, rep.others
+            ))
+        };
+        out.push((format!("representative/{}", c.name), r));
+    }
+    for c in load::<ReleaseCase>(&shared.join("conformance/release_tags.toml")) {
+        let got = pick_release_tags(&c.tags);
+        let r = if got == c.picked { Ok(()) } else { Err(format!("want {:?}, got {got:?}", c.picked)) };
+        out.push((format!("release_tags/{}", c.name), r));
+    }
+    out
+}
+
+#[test]
+fn conformance() {
+    let Some(shared) = shared_dir() else {
+        println!("conformance: skipped (no ../shared and no KBISECT_SHARED)");
+        return;
+    };
+    let mut jobs: Vec<(String, Scenario, bool)> = Vec::new();
+    for f in scenario_files(&shared) {
+        let text = std::fs::read_to_string(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        let file: ScenarioFile =
+            toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        for sc in file.scenario {
+            if sc.strategies.as_ref().is_some_and(|s| !s.iter().any(|x| x == "syzkaller")) {
+                continue;
+            }
+            jobs.push((format!("{}/real-hash", sc.name), sc.clone(), false));
+            if !sc.cross_tree && !sc.no_fake_hash {
+                jobs.push((format!("{}/fake-hash", sc.name), sc, true));
+            }
+        }
+    }
+    // Two workers: scenarios are independent and mostly wait on git.
+    let jobs = std::sync::Mutex::new(jobs.into_iter().enumerate().collect::<Vec<_>>());
+    let results = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                loop {
+                    let Some((i, (name, sc, fake))) = jobs.lock().unwrap().pop() else { break };
+                    let r = run_scenario(&sc, fake);
+                    results.lock().unwrap().push((i, name, r));
+                }
+            });
+        }
+    });
+    let mut results = results.into_inner().unwrap();
+    results.sort_by_key(|(i, _, _)| *i);
+    let mut all: Vec<(String, Result<(), String>)> =
+        results.into_iter().map(|(_, n, r)| (format!("scenario/{n}"), r)).collect();
+    all.extend(table_cases(&shared));
+    let failed: Vec<_> = all.iter().filter(|(_, r)| r.is_err()).collect();
+    for (name, r) in &all {
+        match r {
+            Ok(()) => println!("PASS {name}"),
+            Err(e) => println!("FAIL {name}: {e}"),
+        }
+    }
+    println!("conformance: {} passed, {} failed", all.len() - failed.len(), failed.len());
+    assert!(failed.is_empty(), "{} conformance cases failed", failed.len());
+}
