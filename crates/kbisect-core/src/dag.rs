@@ -133,10 +133,11 @@ impl DagBisect {
             }
             let w = weights.get(iu);
             let dist = w.min(nr - w);
-            // Ties go to the first in rev-list order (newest), as in git's list.
+            // Ties go to the oldest in rev-list order: git walks its list
+            // oldest first and keeps the first best.
             let better = match best {
                 None => true,
-                Some((bd, bi)) => dist > bd || (dist == bd && i < bi),
+                Some((bd, bi)) => dist > bd || (dist == bd && i > bi),
             };
             if better {
                 best = Some((dist, i));

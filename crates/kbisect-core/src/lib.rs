@@ -13,6 +13,7 @@ mod traits;
 pub mod builders;
 pub mod dag;
 pub mod git_vcs;
+pub mod recipients;
 pub mod releases;
 pub mod representative;
 pub mod session;

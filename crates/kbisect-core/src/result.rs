@@ -96,6 +96,8 @@ pub struct BisectResult {
     pub merge: bool,
     /// The culprit's binary equals its parent's.
     pub noop: bool,
+    /// Who to tell about the culprit.
+    pub recipients: crate::recipients::Recipients,
     pub culprit_signature: Option<KernelSignature>,
     pub parent_signature: Option<KernelSignature>,
     /// syzkaller's estimate: product over good verdicts of 1 - (1 - p)^good.

@@ -229,6 +229,7 @@ impl<'a> Engine<'a> {
                 }
             };
             res.merge = com.parents.len() > 1;
+            res.recipients = crate::recipients::recipients(&com);
             self.detect_noop(&com, &tested, &mut res)?;
         } else {
             res.kind = OutcomeKind::Inconclusive;
@@ -249,6 +250,7 @@ impl<'a> Engine<'a> {
             release: false,
             merge: false,
             noop: false,
+            recipients: Default::default(),
             culprit_signature: None,
             parent_signature: None,
             confidence: self.confidence,

@@ -115,7 +115,7 @@ impl Engine<'_> {
             return Err(EngineError::NoReleaseTags);
         }
         let picked = pick_release_tags(&tags);
-        self.note(format!("picked {:?} out of {} release tags", picked, tags.len()));
+        self.note(format!("picked [{}] out of {} release tags", picked.join(" "), tags.len()));
         let mut last_bad = start.clone();
         for tag in picked {
             self.emit(Event::TestingRelease { tag: tag.clone() });
