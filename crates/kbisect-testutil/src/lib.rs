@@ -1,1 +1,33 @@
 //! Test-only helpers: git fixture repos, scripted fakes.
+//!
+//! Fixture repositories are built with the real git CLI (so tests compare
+//! kbisect with real git's answers) and are deterministic: fixed identity,
+//! fixed dates advancing one minute per git call, no user or system config,
+//! so the same script always yields the same hashes.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
+
+mod conformance;
+mod repo;
+
+pub use conformance::{ConformanceRepo, conformance_repo, conformance_repo_uncached};
+pub use repo::TestRepo;
+
+use std::path::PathBuf;
+
+/// The read-only shared reference directory: `$KBISECT_SHARED`, else
+/// `<workspace>/../shared`, when it exists.
+pub fn shared_dir() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("KBISECT_SHARED") {
+        let p = PathBuf::from(p);
+        if p.is_dir() {
+            return Some(p);
+        }
+    }
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
+    if p.is_dir() {
+        Some(p.canonicalize().unwrap_or(p))
+    } else {
+        None
+    }
+}

@@ -1,0 +1,194 @@
+//! The command builder: what to run and under which limits.
+
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crate::output::{Output, ProcError, Stream};
+
+/// Default per-stream output cap: enough for any build log tail worth reading.
+const DEFAULT_CAP: usize = 4 << 20;
+/// Default time between SIGTERM and SIGKILL.
+const DEFAULT_GRACE: Duration = Duration::from_secs(5);
+
+/// A shared flag that asks running commands to stop.
+///
+/// Clones share the flag, so one token can stop every command of a session.
+#[derive(Clone, Debug, Default)]
+pub struct CancelToken(Arc<AtomicBool>);
+
+impl CancelToken {
+    pub fn new() -> CancelToken {
+        CancelToken::default()
+    }
+
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// An external program to run, with its arguments, environment and limits.
+#[derive(Clone, Debug)]
+pub struct Cmd {
+    pub(crate) program: OsString,
+    pub(crate) args: Vec<OsString>,
+    pub(crate) cwd: Option<PathBuf>,
+    pub(crate) envs: Vec<(OsString, OsString)>,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) idle_timeout: Option<Duration>,
+    pub(crate) grace: Duration,
+    pub(crate) output_cap: usize,
+    pub(crate) stdin: Option<Vec<u8>>,
+    pub(crate) cancel: Option<CancelToken>,
+}
+
+impl Cmd {
+    pub fn new(program: impl AsRef<OsStr>) -> Cmd {
+        Cmd {
+            program: program.as_ref().to_owned(),
+            args: Vec::new(),
+            cwd: None,
+            envs: Vec::new(),
+            timeout: None,
+            idle_timeout: None,
+            grace: DEFAULT_GRACE,
+            output_cap: DEFAULT_CAP,
+            stdin: None,
+            cancel: None,
+        }
+    }
+
+    pub fn arg(mut self, a: impl AsRef<OsStr>) -> Cmd {
+        self.args.push(a.as_ref().to_owned());
+        self
+    }
+
+    pub fn args<I, S>(mut self, a: I) -> Cmd
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.args
+            .extend(a.into_iter().map(|s| s.as_ref().to_owned()));
+        self
+    }
+
+    pub fn cwd(mut self, dir: impl AsRef<Path>) -> Cmd {
+        self.cwd = Some(dir.as_ref().to_owned());
+        self
+    }
+
+    /// Sets a variable for the child; wins over the scrubbing of `GIT_*` and `LC_ALL`.
+    pub fn env(mut self, k: impl AsRef<OsStr>, v: impl AsRef<OsStr>) -> Cmd {
+        self.envs
+            .push((k.as_ref().to_owned(), v.as_ref().to_owned()));
+        self
+    }
+
+    /// Wall-clock limit from spawn; the group is terminated and the status is `TimedOut`.
+    pub fn timeout(mut self, d: Duration) -> Cmd {
+        self.timeout = Some(d);
+        self
+    }
+
+    /// Limit on silence (no byte on stdout nor stderr); the status is `NoOutput`.
+    pub fn idle_timeout(mut self, d: Duration) -> Cmd {
+        self.idle_timeout = Some(d);
+        self
+    }
+
+    /// Time between SIGTERM and SIGKILL when the group has to be stopped.
+    pub fn grace(mut self, d: Duration) -> Cmd {
+        self.grace = d;
+        self
+    }
+
+    /// Bytes kept per stream; the tail is kept because that is where errors are.
+    pub fn output_cap(mut self, bytes: usize) -> Cmd {
+        self.output_cap = bytes;
+        self
+    }
+
+    pub fn stdin_bytes(mut self, b: Vec<u8>) -> Cmd {
+        self.stdin = Some(b);
+        self
+    }
+
+    pub fn cancel(mut self, c: CancelToken) -> Cmd {
+        self.cancel = Some(c);
+        self
+    }
+
+    /// Program and arguments, shell-quoted, for errors and logs.
+    pub fn argv_string(&self) -> String {
+        let mut s = shell_quote(&self.program);
+        for a in &self.args {
+            s.push(' ');
+            s.push_str(&shell_quote(a));
+        }
+        s
+    }
+
+    /// Runs to completion; `Ok` whatever the exit status, `Err` only when it could not run.
+    pub fn run(&self) -> Result<Output, ProcError> {
+        crate::run::run(self, None)
+    }
+
+    /// Like [`Cmd::run`], but anything but exit code 0 is `ProcError::Failed`.
+    pub fn run_checked(&self) -> Result<Output, ProcError> {
+        let out = self.run()?;
+        if out.success() {
+            Ok(out)
+        } else {
+            Err(ProcError::Failed {
+                argv: self.argv_string(),
+                status: out.status,
+                stderr_tail: out.stderr_tail(20),
+            })
+        }
+    }
+
+    /// Like [`Cmd::run`], and hands every chunk to `on_chunk` as it arrives.
+    pub fn run_streaming(
+        &self,
+        on_chunk: &mut dyn FnMut(Stream, &[u8]),
+    ) -> Result<Output, ProcError> {
+        crate::run::run(self, Some(on_chunk))
+    }
+}
+
+fn shell_quote(s: &OsStr) -> String {
+    let s = s.to_string_lossy();
+    let safe = |c: char| c.is_ascii_alphanumeric() || "_@%+=:,./-^~".contains(c);
+    if !s.is_empty() && s.chars().all(safe) {
+        s.into_owned()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argv_string_quotes_only_when_needed() {
+        let c = Cmd::new("git").args(["log", "--format=%H", "a b", "it's", ""]);
+        assert_eq!(c.argv_string(), r"git log --format=%H 'a b' 'it'\''s' ''");
+    }
+
+    #[test]
+    fn cancel_token_is_shared_by_clones() {
+        let t = CancelToken::new();
+        let u = t.clone();
+        assert!(!u.is_cancelled());
+        t.cancel();
+        assert!(u.is_cancelled());
+    }
+}
