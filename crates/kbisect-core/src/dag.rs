@@ -124,33 +124,19 @@ impl DagBisect {
         let cand = self.candidate_mask();
         let nr = cand.iter().filter(|c| **c).count();
         let weights = Weights::new(self, &cand);
-        let mut best: Option<(usize, u32)> = None; // (distance, index)
-        let mut w_best = 0usize;
-        for &i in &self.topo {
-            let iu = i as usize;
-            if !cand[iu] || self.skipped[iu] || i == self.bad {
-                continue;
-            }
-            let w = weights.get(iu);
-            let dist = w.min(nr - w);
-            // Ties go to the oldest in rev-list order: git walks its list
-            // oldest first and keeps the first best.
-            let better = match best {
-                None => true,
-                Some((bd, bi)) => dist > bd || (dist == bd && i > bi),
-            };
-            if better {
-                best = Some((dist, i));
-                w_best = w;
-            }
-        }
-        match best {
-            Some((_, i)) => Step::Test {
+        let any_skipped = (0..self.commits.len()).any(|i| cand[i] && self.skipped[i]);
+        let chosen = if any_skipped {
+            self.best_avoiding_skips(&cand, nr, &weights)
+        } else {
+            Some(self.git_choice(&cand, nr, &weights))
+        };
+        match chosen {
+            Some(i) if i != self.bad => Step::Test {
                 commit: self.commits[i as usize].clone(),
-                left: nr.saturating_sub(w_best + 1),
+                left: nr.saturating_sub(weights.get(i as usize) + 1),
                 steps: estimate_steps(nr),
             },
-            None => {
+            _ => {
                 let skipped: Vec<CommitId> = (0..self.commits.len())
                     .filter(|&i| cand[i] && self.skipped[i] && i as u32 != self.bad)
                     .map(|i| self.commits[i].clone())
@@ -165,50 +151,148 @@ impl DagBisect {
             }
         }
     }
+
+    /// git's own choice when nothing is skipped (bisect.c, do_find_bisection):
+    /// walking its list oldest first, the first merge, then the first commit
+    /// of a strand (in the order their weights become known), that is
+    /// approximately halfway wins; otherwise the first with the best distance.
+    fn git_choice(&self, cand: &[bool], nr: usize, weights: &Weights) -> u32 {
+        // git's list is rev-list's order reversed.
+        let list: Vec<u32> = (0..self.commits.len() as u32).rev().filter(|&i| cand[i as usize]).collect();
+        let halfway = |w: usize| {
+            let diff = 2 * w as i64 - nr as i64;
+            (-1..=1).contains(&diff) || diff.unsigned_abs() < (nr / 1024) as u64
+        };
+        let cparents = |i: u32| self.parents[i as usize].iter().filter(|p| cand[**p as usize]).count();
+        let mut known = vec![false; self.commits.len()];
+        for &i in &list {
+            if cparents(i) == 0 {
+                known[i as usize] = true;
+            }
+        }
+        for &i in &list {
+            if cparents(i) >= 2 {
+                known[i as usize] = true;
+                if halfway(weights.get(i as usize)) {
+                    return i;
+                }
+            }
+        }
+        let mut counted = list.iter().filter(|&&i| known[i as usize]).count();
+        while counted < list.len() {
+            let before = counted;
+            for &i in &list {
+                let iu = i as usize;
+                if known[iu] || !self.parents[iu].iter().any(|p| cand[*p as usize] && known[*p as usize]) {
+                    continue;
+                }
+                known[iu] = true;
+                counted += 1;
+                if halfway(weights.get(iu)) {
+                    return i;
+                }
+            }
+            if counted == before {
+                break; // cannot happen in a DAG; do not spin
+            }
+        }
+        let mut best = (0usize, list.first().copied().unwrap_or(self.bad));
+        let mut best_dist = None;
+        for &i in &list {
+            let w = weights.get(i as usize);
+            let d = w.min(nr - w);
+            if best_dist.is_none_or(|b| d > b) {
+                best_dist = Some(d);
+                best = (d, i);
+            }
+        }
+        best.1
+    }
+
+    /// With skipped revisions git sorts every candidate by distance (ties by
+    /// hash) and takes the best one not skipped. (Where the very best is
+    /// skipped, git jumps a pseudo-random distance away from it; kbisect
+    /// takes the next best, which keeps runs reproducible.)
+    fn best_avoiding_skips(&self, cand: &[bool], nr: usize, weights: &Weights) -> Option<u32> {
+        (0..self.commits.len())
+            .filter(|&i| cand[i] && !self.skipped[i])
+            .map(|i| {
+                let w = weights.get(i);
+                (std::cmp::Reverse(w.min(nr - w)), &self.commits[i], i as u32)
+            })
+            .min()
+            .map(|(_, _, i)| i)
+    }
 }
 
-/// Ancestor counts among the candidates, computed in topological order: a
-/// commit with one candidate parent weighs one more than that parent, and
-/// only merges need a walk of their own.
+/// Ancestor counts among the candidates (each commit counts itself).
+///
+/// Exact counts need ancestor *sets* because of merges. They are computed
+/// as bitsets, one block of columns at a time so memory stays bounded
+/// (rows x 16 words): in topological order a commit's row is the union of its
+/// parents' rows plus its own bit, and a block's columns can only appear in
+/// rows at or after the block's first commit, so each block starts there.
+/// About n^2/128 word operations: a few milliseconds for a kernel-sized
+/// range of 12k commits.
 struct Weights {
     w: Vec<usize>,
 }
 
+/// Columns per block: 16 words of 64 bits.
+const BLOCK_WORDS: usize = 16;
+const BLOCK: usize = BLOCK_WORDS * 64;
+
 impl Weights {
     fn new(b: &DagBisect, cand: &[bool]) -> Self {
         let n = b.commits.len();
-        let mut w = vec![0usize; n];
-        let mut seen = vec![0u32; n];
-        let mut stamp = 0u32;
-        let mut stack: Vec<u32> = Vec::new();
-        for &i in &b.topo {
-            let iu = i as usize;
-            if !cand[iu] {
-                continue;
-            }
-            let mut cparents = b.parents[iu].iter().filter(|p| cand[**p as usize]);
-            let first = cparents.next();
-            let second = cparents.next();
-            w[iu] = match (first, second) {
-                (None, _) => 1,
-                (Some(p), None) => w[*p as usize] + 1,
-                _ => {
-                    stamp += 1;
-                    let mut count = 0usize;
-                    stack.clear();
-                    stack.push(i);
-                    while let Some(j) = stack.pop() {
-                        let ju = j as usize;
-                        if seen[ju] == stamp || !cand[ju] {
-                            continue;
-                        }
-                        seen[ju] = stamp;
-                        count += 1;
-                        stack.extend(b.parents[ju].iter().copied());
+        // Candidates in topological order, and each one's candidate parents
+        // as positions in that order.
+        let order: Vec<u32> = b.topo.iter().copied().filter(|&i| cand[i as usize]).collect();
+        let mut pos = vec![u32::MAX; n];
+        for (k, &i) in order.iter().enumerate() {
+            pos[i as usize] = k as u32;
+        }
+        let cparents: Vec<Vec<u32>> = order
+            .iter()
+            .map(|&i| {
+                b.parents[i as usize]
+                    .iter()
+                    .filter(|p| cand[**p as usize])
+                    .map(|p| pos[*p as usize])
+                    .collect()
+            })
+            .collect();
+        let nr = order.len();
+        let mut weight_by_pos = vec![0usize; nr];
+        let mut rows = vec![0u64; nr * BLOCK_WORDS];
+        let mut lo = 0;
+        while lo < nr {
+            let hi = (lo + BLOCK).min(nr);
+            rows[lo * BLOCK_WORDS..].fill(0);
+            for k in lo..nr {
+                let (done, rest) = rows.split_at_mut(k * BLOCK_WORDS);
+                let row = &mut rest[..BLOCK_WORDS];
+                for &p in &cparents[k] {
+                    let p = p as usize;
+                    if p < lo {
+                        continue; // rows before the block are empty
                     }
-                    count
+                    let prow = &done[p * BLOCK_WORDS..(p + 1) * BLOCK_WORDS];
+                    for (a, b) in row.iter_mut().zip(prow) {
+                        *a |= *b;
+                    }
                 }
-            };
+                if k < hi {
+                    let bit = k - lo;
+                    row[bit / 64] |= 1u64 << (bit % 64);
+                }
+                weight_by_pos[k] += row.iter().map(|x| x.count_ones() as usize).sum::<usize>();
+            }
+            lo = hi;
+        }
+        let mut w = vec![0usize; n];
+        for (k, &i) in order.iter().enumerate() {
+            w[i as usize] = weight_by_pos[k];
         }
         Weights { w }
     }
@@ -274,6 +358,55 @@ mod tests {
             .map(|k| if k + 1 < n { vec![(k + 1) as u32] } else { vec![] })
             .collect();
         Dag { commits, parents }
+    }
+
+    /// Random DAGs with merges (a small LCG keeps it deterministic), bigger
+    /// than one bitset block: bitset weights equal a plain ancestor walk.
+    #[test]
+    fn weights_equal_naive_counts() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut rnd = |m: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % m as u64) as usize
+        };
+        for n in [1usize, 2, 7, 300, 2500] {
+            // Index 0 is the newest; parents have larger indices.
+            let parents: Vec<Vec<u32>> = (0..n)
+                .map(|i| {
+                    let older = n - 1 - i;
+                    let k = if older == 0 { 0 } else if rnd(5) == 0 { 2 } else { 1 };
+                    let mut ps: Vec<u32> =
+                        (0..k.min(older)).map(|_| (i + 1 + rnd(older.min(40))) as u32).collect();
+                    ps.dedup();
+                    ps
+                })
+                .collect();
+            let dag = Dag { commits: (0..n).map(id).collect(), parents: parents.clone() };
+            let mut b = DagBisect::new(dag, &id(0)).unwrap();
+            if n > 10 {
+                b.mark(&id(n / 2), Verdict::Good).unwrap();
+            }
+            let cand = b.candidate_mask();
+            let w = Weights::new(&b, &cand);
+            for c in 0..n {
+                if !cand[c] {
+                    continue;
+                }
+                let mut seen = vec![false; n];
+                let mut stack = vec![c];
+                let mut count = 0;
+                while let Some(x) = stack.pop() {
+                    if !cand[x] || std::mem::replace(&mut seen[x], true) {
+                        continue;
+                    }
+                    count += 1;
+                    stack.extend(parents[x].iter().map(|p| *p as usize));
+                }
+                assert_eq!(w.get(c), count, "n={n} commit {c}");
+            }
+        }
     }
 
     #[test]
