@@ -10,105 +10,13 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::scripted::{Scenario, ScenarioFile, ScriptedBuilder, ScriptedMinimizer, ScriptedTester};
+use common::runner::run_scenario;
+use common::scripted::{Scenario, ScenarioFile};
 use kbisect_core::representative::pick;
 use kbisect_core::verdict::{Decision, RunCounts, decide};
-use kbisect_core::{
-    BisectConfig, Crash, Engine, ErrorClass, Event, KernelConfig, OutcomeKind, Verdict,
-    git_vcs::GitVcs, releases::pick_release_tags,
-};
-use kbisect_git::Repo;
-use kbisect_testutil::{conformance_repo, shared_dir};
+use kbisect_core::{Crash, Verdict, releases::pick_release_tags};
+use kbisect_testutil::shared_dir;
 use serde::Deserialize;
-
-/// Runs one scenario pass; `Err` says what differed.
-fn run_scenario(sc: &Scenario, fake_hash: bool) -> Result<(), String> {
-    let fx = conformance_repo();
-    let repo = Repo::open(fx.repo.path()).unwrap();
-    let start_hash = fx.hash(&sc.start_commit).to_string();
-    let mut cfg = BisectConfig::new(
-        if fake_hash { format!("fake-hash-for-{}", sc.start_commit) } else { start_hash },
-        "master",
-    );
-    if fake_hash {
-        cfg.start_title = Some(sc.start_commit.clone());
-    }
-    cfg.fix = sc.fix;
-    cfg.cross_tree = sc.cross_tree;
-    cfg.config = KernelConfig::new("original config");
-    cfg.baseline_config = sc.baseline_config.as_ref().map(|b| KernelConfig::new(b.as_str()));
-    let vcs = GitVcs::new(repo.clone(), "master");
-    let mut builder = ScriptedBuilder { sc: sc.clone() };
-    let mut tester = ScriptedTester { sc: sc.clone(), repo, by_title: fx.by_title.clone() };
-    let mut minimizer = ScriptedMinimizer;
-    let mut log: Vec<String> = Vec::new();
-    let mut sink = |e: &Event| log.push(format!("{e:?}"));
-    let engine = Engine::new(cfg, &vcs, &mut builder, &mut tester, &mut sink)
-        .with_minimizer(&mut minimizer);
-    let res = engine.run();
-    let ex = &sc.expect;
-    let mut errs = Vec::new();
-    match res {
-        Err(e) => {
-            if !ex.error {
-                errs.push(format!("unexpected error: {e}"));
-            } else if ex.error_kind.as_deref() == Some("infra") && e.class() != ErrorClass::Infra {
-                errs.push(format!("error should be infra, got {:?}: {e}", e.class()));
-            }
-        }
-        Ok(r) => {
-            if ex.error {
-                errs.push(format!("expected an error, got {:?} with {} commits", r.kind, r.commits.len()));
-            }
-            if let Some(n) = ex.commits {
-                if r.commits.len() != n {
-                    let titles: Vec<_> = r.commits.iter().map(|c| c.title.clone()).collect();
-                    errs.push(format!("commits: want {n}, got {} {titles:?}", r.commits.len()));
-                }
-            }
-            if r.commits.len() == 1 {
-                let want = if sc.fix { &sc.fix_commit } else { &sc.introduced };
-                if want.as_deref() != Some(r.commits[0].title.as_str()) {
-                    errs.push(format!("culprit: want {want:?}, got {}", r.commits[0].title));
-                }
-                if r.kind != OutcomeKind::Culprit {
-                    errs.push(format!("kind: want culprit, got {:?}", r.kind));
-                }
-            }
-            if ex.report != r.report.is_some() {
-                errs.push(format!("report: want {}, got {:?}", ex.report, r.report));
-            }
-            if ex.noop != r.noop {
-                errs.push(format!("noop: want {}, got {}", ex.noop, r.noop));
-            }
-            if ex.release != r.release {
-                errs.push(format!("release: want {}, got {}", ex.release, r.release));
-            }
-            let horizon = r.horizon.as_ref().map(|c| c.title.clone());
-            if ex.oldest_latest != horizon {
-                errs.push(format!("oldest_latest: want {:?}, got {horizon:?}", ex.oldest_latest));
-            }
-            if let Some(c) = &ex.config {
-                if r.config.text() != *c {
-                    errs.push(format!("config: want {c:?}, got {:?}", r.config.text()));
-                }
-            }
-            if ex.min_confidence.is_some_and(|m| r.confidence < m)
-                || ex.max_confidence.is_some_and(|m| r.confidence > m)
-            {
-                errs.push(format!(
-                    "confidence {:.4} outside [{:?}, {:?}]",
-                    r.confidence, ex.min_confidence, ex.max_confidence
-                ));
-            }
-        }
-    }
-    if errs.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("{}\n      log:\n        {}", errs.join("; "), log.join("\n        ")))
-    }
-}
 
 fn scenario_files(shared: &Path) -> Vec<PathBuf> {
     let mut files = vec![shared.join("conformance/scenarios.toml")];

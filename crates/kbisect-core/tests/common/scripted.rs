@@ -48,6 +48,16 @@ pub struct Scenario {
     pub baseline_config: Option<String>,
     #[serde(default)]
     pub strategies: Option<Vec<String>>,
+    /// kbisect's own fields (not in syzbot's table):
+    /// the start revision as given (instead of the start commit's hash).
+    pub start_rev: Option<String>,
+    /// With `start_rev`: the title to find it again by.
+    pub start_title: Option<String>,
+    /// Titles of known-good commits (replace the release walk).
+    #[serde(default)]
+    pub known_good: Vec<String>,
+    pub timeout_secs: Option<f64>,
+    pub runs: Option<usize>,
     pub expect: Expect,
 }
 
@@ -68,6 +78,10 @@ pub struct Expect {
     pub config: Option<String>,
     pub min_confidence: Option<f64>,
     pub max_confidence: Option<f64>,
+    /// kbisect's own checks: a line of the event log contains this.
+    pub log_contains: Option<String>,
+    /// One of the result's commits has this title.
+    pub commits_include: Option<String>,
 }
 
 /// The commit number a conformance commit is titled with.
