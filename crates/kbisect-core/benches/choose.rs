@@ -44,7 +44,10 @@ fn load(path: &PathBuf) -> (Vec<Vec<u32>>, HashMap<String, u32>) {
         match f.next() {
             Some("c") => {
                 let i: usize = f.next().unwrap().parse().unwrap();
-                let ps: Vec<u32> = f.take_while(|x| *x != ";").map(|x| x.parse().unwrap()).collect();
+                let ps: Vec<u32> = f
+                    .take_while(|x| *x != ";")
+                    .map(|x| x.parse().unwrap())
+                    .collect();
                 if parents.len() <= i {
                     parents.resize(i + 1, Vec::new());
                 }
@@ -77,13 +80,25 @@ fn range(parents: &[Vec<u32>], bad: u32, good: u32) -> Dag {
             stack.extend(&parents[iu]);
         }
     }
-    let members: Vec<u32> = (0..parents.len() as u32).rev().filter(|i| inside[*i as usize]).collect();
-    let index: HashMap<u32, u32> = members.iter().enumerate().map(|(k, v)| (*v, k as u32)).collect();
+    let members: Vec<u32> = (0..parents.len() as u32)
+        .rev()
+        .filter(|i| inside[*i as usize])
+        .collect();
+    let index: HashMap<u32, u32> = members
+        .iter()
+        .enumerate()
+        .map(|(k, v)| (*v, k as u32))
+        .collect();
     Dag {
         commits: members.iter().map(|m| id(*m)).collect(),
         parents: members
             .iter()
-            .map(|m| parents[*m as usize].iter().filter_map(|p| index.get(p).copied()).collect())
+            .map(|m| {
+                parents[*m as usize]
+                    .iter()
+                    .filter_map(|p| index.get(p).copied())
+                    .collect()
+            })
             .collect(),
     }
 }
@@ -141,7 +156,11 @@ fn main() {
             Step::Test { commit, .. } => {
                 steps += 1;
                 let ix = dag.commits.iter().position(|c| *c == commit).unwrap();
-                let v = if reach[ix] { Verdict::Bad } else { Verdict::Good };
+                let v = if reach[ix] {
+                    Verdict::Bad
+                } else {
+                    Verdict::Good
+                };
                 b.mark(&commit, v).unwrap();
             }
             Step::Found(c) => break c,
@@ -150,7 +169,9 @@ fn main() {
     };
     assert_eq!(found, culprit);
     let worst = times.iter().max().copied().unwrap_or_default();
-    println!("| range | commits | merges | choose first (median of 7) | worst step | steps to culprit |");
+    println!(
+        "| range | commits | merges | choose first (median of 7) | worst step | steps to culprit |"
+    );
     println!("|---|---|---|---|---|---|");
     println!(
         "| v2.40.0..v2.55.0 | {n} | {merges} | {:.1} ms | {:.1} ms | {steps} |",

@@ -13,7 +13,11 @@ use crate::model::Verdict;
 pub enum Step {
     /// Test this revision. `left` and `steps` are what git prints:
     /// `Bisecting: LEFT revisions left to test after this (roughly STEPS steps)`.
-    Test { commit: CommitId, left: usize, steps: usize },
+    Test {
+        commit: CommitId,
+        left: usize,
+        steps: usize,
+    },
     /// The first bad commit.
     Found(CommitId),
     /// Only skipped revisions remain: the first bad commit is one of these
@@ -158,12 +162,20 @@ impl DagBisect {
     /// approximately halfway wins; otherwise the first with the best distance.
     fn git_choice(&self, cand: &[bool], nr: usize, weights: &Weights) -> u32 {
         // git's list is rev-list's order reversed.
-        let list: Vec<u32> = (0..self.commits.len() as u32).rev().filter(|&i| cand[i as usize]).collect();
+        let list: Vec<u32> = (0..self.commits.len() as u32)
+            .rev()
+            .filter(|&i| cand[i as usize])
+            .collect();
         let halfway = |w: usize| {
             let diff = 2 * w as i64 - nr as i64;
             (-1..=1).contains(&diff) || diff.unsigned_abs() < (nr / 1024) as u64
         };
-        let cparents = |i: u32| self.parents[i as usize].iter().filter(|p| cand[**p as usize]).count();
+        let cparents = |i: u32| {
+            self.parents[i as usize]
+                .iter()
+                .filter(|p| cand[**p as usize])
+                .count()
+        };
         let mut known = vec![false; self.commits.len()];
         for &i in &list {
             if cparents(i) == 0 {
@@ -183,7 +195,11 @@ impl DagBisect {
             let before = counted;
             for &i in &list {
                 let iu = i as usize;
-                if known[iu] || !self.parents[iu].iter().any(|p| cand[*p as usize] && known[*p as usize]) {
+                if known[iu]
+                    || !self.parents[iu]
+                        .iter()
+                        .any(|p| cand[*p as usize] && known[*p as usize])
+                {
                     continue;
                 }
                 known[iu] = true;
@@ -247,7 +263,12 @@ impl Weights {
         let n = b.commits.len();
         // Candidates in topological order, and each one's candidate parents
         // as positions in that order.
-        let order: Vec<u32> = b.topo.iter().copied().filter(|&i| cand[i as usize]).collect();
+        let order: Vec<u32> = b
+            .topo
+            .iter()
+            .copied()
+            .filter(|&i| cand[i as usize])
+            .collect();
         let mut pos = vec![u32::MAX; n];
         for (k, &i) in order.iter().enumerate() {
             pos[i as usize] = k as u32;
@@ -355,7 +376,13 @@ mod tests {
     fn linear(n: usize) -> Dag {
         let commits: Vec<CommitId> = (0..n).rev().map(id).collect();
         let parents = (0..n)
-            .map(|k| if k + 1 < n { vec![(k + 1) as u32] } else { vec![] })
+            .map(|k| {
+                if k + 1 < n {
+                    vec![(k + 1) as u32]
+                } else {
+                    vec![]
+                }
+            })
             .collect();
         Dag { commits, parents }
     }
@@ -376,14 +403,24 @@ mod tests {
             let parents: Vec<Vec<u32>> = (0..n)
                 .map(|i| {
                     let older = n - 1 - i;
-                    let k = if older == 0 { 0 } else if rnd(5) == 0 { 2 } else { 1 };
-                    let mut ps: Vec<u32> =
-                        (0..k.min(older)).map(|_| (i + 1 + rnd(older.min(40))) as u32).collect();
+                    let k = if older == 0 {
+                        0
+                    } else if rnd(5) == 0 {
+                        2
+                    } else {
+                        1
+                    };
+                    let mut ps: Vec<u32> = (0..k.min(older))
+                        .map(|_| (i + 1 + rnd(older.min(40))) as u32)
+                        .collect();
                     ps.dedup();
                     ps
                 })
                 .collect();
-            let dag = Dag { commits: (0..n).map(id).collect(), parents: parents.clone() };
+            let dag = Dag {
+                commits: (0..n).map(id).collect(),
+                parents: parents.clone(),
+            };
             let mut b = DagBisect::new(dag, &id(0)).unwrap();
             if n > 10 {
                 b.mark(&id(n / 2), Verdict::Good).unwrap();
@@ -426,7 +463,11 @@ mod tests {
                     Step::Test { commit, .. } => {
                         tests += 1;
                         let k = (0..16).find(|k| id(*k) == commit).unwrap();
-                        let v = if k >= culprit { Verdict::Bad } else { Verdict::Good };
+                        let v = if k >= culprit {
+                            Verdict::Bad
+                        } else {
+                            Verdict::Good
+                        };
                         b.mark(&commit, v).unwrap();
                     }
                     Step::Found(c) => {

@@ -12,8 +12,14 @@ pub enum EngineError {
     NotReproduced,
     #[error("commit {commit} not reachable in branch '{branch}' and no commit title available")]
     UnknownCommitNoTitle { commit: String, branch: String },
-    #[error("commit {commit} not reachable in branch '{branch}' (title '{title}' not found either)")]
-    UnknownCommit { commit: String, branch: String, title: String },
+    #[error(
+        "commit {commit} not reachable in branch '{branch}' (title '{title}' not found either)"
+    )]
+    UnknownCommit {
+        commit: String,
+        branch: String,
+        title: String,
+    },
     #[error("unknown revision '{rev}'")]
     UnknownRevision { rev: String },
     #[error("no release tags before this commit")]

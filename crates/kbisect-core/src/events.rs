@@ -21,34 +21,71 @@ pub enum Event {
     /// `testing release vX.Y`.
     TestingRelease { tag: String },
     /// `testing commit H with COMPILER` (before the build starts).
-    TestingCommit { commit: CommitId, title: String, compiler: String },
+    TestingCommit {
+        commit: CommitId,
+        title: String,
+        compiler: String,
+    },
     /// The build finished: `kernel signature: S`, or the build error line.
-    Built { commit: CommitId, signature: Option<KernelSignature>, error: Option<String>, duration: Duration },
+    Built {
+        commit: CommitId,
+        signature: Option<KernelSignature>,
+        error: Option<String>,
+        duration: Duration,
+    },
     /// Runs are starting.
     RunsStarted { commit: CommitId, runs: usize },
     /// One run finished (progress only; the summary is `RunsSummary`).
-    RunFinished { commit: CommitId, index: usize, result: RunResult },
+    RunFinished {
+        commit: CommitId,
+        index: usize,
+        result: RunResult,
+    },
     /// `all runs: X` or one `run #i: X` line per run.
     RunsSummary { lines: Vec<String> },
     /// `representative crash: T, types: [..]`.
-    Representative { title: String, types: Vec<CrashType> },
+    Representative {
+        title: String,
+        types: Vec<CrashType>,
+    },
     /// The verdict on a revision, in crash terms.
-    Verdict { commit: CommitId, verdict: Verdict, false_negative: Option<f64> },
+    Verdict {
+        commit: CommitId,
+        verdict: Verdict,
+        false_negative: Option<f64>,
+    },
     /// `# git bisect start BAD GOOD...`.
     BisectStart { bad: CommitId, goods: Vec<CommitId> },
     /// `# git bisect good|bad|skip H`, in git bisect's terms (fix bisection inverted).
     BisectMark { term: Verdict, commit: CommitId },
     /// `Bisecting: N revisions left to test after this (roughly K steps)` and `[H] title`.
-    BisectNext { left: usize, steps: usize, commit: CommitId, title: String },
+    BisectNext {
+        left: usize,
+        steps: usize,
+        commit: CommitId,
+        title: String,
+    },
     /// `H is the first bad commit` + the commit's header, message and diffstat.
-    FirstBad { commit: Box<Commit>, diffstat: String },
+    FirstBad {
+        commit: Box<Commit>,
+        diffstat: String,
+    },
     /// `There are only 'skip'ped commits left to test.` and the candidates.
     OnlySkippedLeft { candidates: Vec<CommitId> },
     /// `culprit signature: S` / `parent  signature: S`.
-    Signatures { culprit: KernelSignature, parent: KernelSignature },
+    Signatures {
+        culprit: KernelSignature,
+        parent: KernelSignature,
+    },
     /// `reproducer is flaky (P repro chance estimate)` and
     /// `revisions tested: N, total time: T (build: B, test: T)`.
-    Totals { revisions: usize, total: Duration, build: Duration, test: Duration, flaky: Option<f64> },
+    Totals {
+        revisions: usize,
+        total: Duration,
+        build: Duration,
+        test: Duration,
+        flaky: Option<f64>,
+    },
 }
 
 /// Where events go. `&mut dyn FnMut(&Event)` implements it.

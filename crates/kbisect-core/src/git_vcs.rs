@@ -14,7 +14,11 @@ pub struct GitVcs {
 
 impl GitVcs {
     pub fn new(repo: Repo, branch: &str) -> Self {
-        GitVcs { repo, branch: branch.to_string(), remote: "origin".to_string() }
+        GitVcs {
+            repo,
+            branch: branch.to_string(),
+            remote: "origin".to_string(),
+        }
     }
 
     pub fn repo(&self) -> &Repo {

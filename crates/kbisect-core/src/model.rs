@@ -113,11 +113,17 @@ pub enum RunOutcome {
     Ok,
     Crashed(Crash),
     /// The kernel (or program) did not come up: a skip, not a verdict.
-    BootFailed { reason: String },
+    BootFailed {
+        reason: String,
+    },
     /// The basic test before the reproducer failed: a skip.
-    TestFailed { reason: String },
+    TestFailed {
+        reason: String,
+    },
     /// Lost to the infrastructure (VM could not be created, ...).
-    Infra { reason: String },
+    Infra {
+        reason: String,
+    },
 }
 
 impl fmt::Display for RunOutcome {

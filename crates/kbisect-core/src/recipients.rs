@@ -17,8 +17,10 @@ pub struct Recipients {
 /// told, so it does not count.
 fn counts(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
-    matches!(k.as_str(), "signed-off-by" | "reviewed-by" | "acked-by" | "tested-by")
-        || (k.ends_with("-by") && k.contains("-and-") && !k.starts_with("cc"))
+    matches!(
+        k.as_str(),
+        "signed-off-by" | "reviewed-by" | "acked-by" | "tested-by"
+    ) || (k.ends_with("-by") && k.contains("-and-") && !k.starts_with("cc"))
 }
 
 /// The address in `Name <addr>` or a bare `addr`, lowercased.
@@ -39,14 +41,17 @@ pub fn recipients(commit: &Commit) -> Recipients {
         to.insert(a);
     }
     for (k, v) in &commit.trailers {
-        if counts(k) {
-            if let Some(a) = address(v) {
-                to.insert(a);
-            }
+        if counts(k)
+            && let Some(a) = address(v)
+        {
+            to.insert(a);
         }
     }
     to.remove("stable@vger.kernel.org");
-    Recipients { to: to.into_iter().collect(), cc: Vec::new() }
+    Recipients {
+        to: to.into_iter().collect(),
+        cc: Vec::new(),
+    }
 }
 
 #[cfg(test)]
@@ -55,7 +60,10 @@ mod tests {
 
     #[test]
     fn addresses() {
-        assert_eq!(address("Song Liu <SongLiu@fb.com>").as_deref(), Some("songliu@fb.com"));
+        assert_eq!(
+            address("Song Liu <SongLiu@fb.com>").as_deref(),
+            Some("songliu@fb.com")
+        );
         assert_eq!(address("ast@kernel.org").as_deref(), Some("ast@kernel.org"));
         assert_eq!(address("nobody"), None);
         assert!(counts("Co-developed-and-reviewed-by") || !counts("Cc"));

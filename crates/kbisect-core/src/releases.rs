@@ -11,10 +11,10 @@ pub fn usable_tags(tags: &[ReleaseTag], horizon: Option<&str>) -> Vec<String> {
         .filter(|t| t.version.rc.is_none())
         .map(|t| t.name.clone())
         .collect();
-    if let Some(h) = horizon {
-        if let Some(pos) = out.iter().position(|t| t == h) {
-            out.truncate(pos + 1);
-        }
+    if let Some(h) = horizon
+        && let Some(pos) = out.iter().position(|t| t == h)
+    {
+        out.truncate(pos + 1);
     }
     out
 }

@@ -35,11 +35,15 @@ pub fn pick(crashes: &[Crash]) -> Representative {
         total += 1;
         match per.iter_mut().find(|p| p.t == c.crash_type) {
             Some(p) => p.count += 1,
-            None => per.push(PerType { t: c.crash_type.clone(), count: 1, first: i }),
+            None => per.push(PerType {
+                t: c.crash_type.clone(),
+                count: 1,
+                first: i,
+            }),
         }
     }
     // Stable: equal counts keep first-seen order.
-    per.sort_by(|a, b| b.count.cmp(&a.count));
+    per.sort_by_key(|p| std::cmp::Reverse(p.count));
     let need = (total + 2) * 2 / 3;
     let mut taken = 0usize;
     let mut types = Vec::new();
@@ -61,5 +65,9 @@ pub fn pick(crashes: &[Crash]) -> Representative {
         }
     }
     let others = types.len() != per.len();
-    Representative { index, types, others }
+    Representative {
+        index,
+        types,
+        others,
+    }
 }

@@ -93,5 +93,8 @@ pub trait ConfigMinimizer {
 
 /// Convenience for builders/testers: a run outcome with no duration.
 pub fn run(outcome: RunOutcome) -> RunResult {
-    RunResult { outcome, duration: std::time::Duration::ZERO }
+    RunResult {
+        outcome,
+        duration: std::time::Duration::ZERO,
+    }
 }

@@ -49,7 +49,15 @@ mod tests {
     use super::*;
 
     fn d(total: usize, good: usize, bad: usize, infra: usize, flaky: bool) -> Decision {
-        decide(RunCounts { total, good, bad, infra }, flaky)
+        decide(
+            RunCounts {
+                total,
+                good,
+                bad,
+                infra,
+            },
+            flaky,
+        )
     }
 
     #[test]

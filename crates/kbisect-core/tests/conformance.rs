@@ -21,7 +21,12 @@ use serde::Deserialize;
 fn scenario_files(shared: &Path) -> Vec<PathBuf> {
     let mut files = vec![shared.join("conformance/scenarios.toml")];
     if let Ok(extra) = std::env::var("KBISECT_EXTRA_SCENARIOS") {
-        files.extend(extra.split(':').filter(|s| !s.is_empty()).map(PathBuf::from));
+        files.extend(
+            extra
+                .split(':')
+                .filter(|s| !s.is_empty())
+                .map(PathBuf::from),
+        );
     }
     files
 }
@@ -68,14 +73,24 @@ struct Cases<T> {
 
 fn load<T: for<'de> Deserialize<'de>>(path: &Path) -> Vec<T> {
     let text = std::fs::read_to_string(path).unwrap();
-    toml::from_str::<Cases<T>>(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display())).case
+    toml::from_str::<Cases<T>>(&text)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .case
 }
 
 fn table_cases(shared: &Path) -> Vec<(String, Result<(), String>)> {
     let mut out = Vec::new();
     for c in load::<VerdictCase>(&shared.join("conformance/verdicts.toml")) {
         assert_eq!(c.good + c.bad + c.infra + c.skip, c.total, "{}", c.name);
-        let got = decide(RunCounts { total: c.total, good: c.good, bad: c.bad, infra: c.infra }, c.flaky);
+        let got = decide(
+            RunCounts {
+                total: c.total,
+                good: c.good,
+                bad: c.bad,
+                infra: c.infra,
+            },
+            c.flaky,
+        );
         let want = if c.abort {
             Decision::Abort
         } else {
@@ -85,20 +100,34 @@ fn table_cases(shared: &Path) -> Vec<(String, Result<(), String>)> {
                 _ => Verdict::Skip,
             })
         };
-        let r = if got == want { Ok(()) } else { Err(format!("want {want:?}, got {got:?}")) };
+        let r = if got == want {
+            Ok(())
+        } else {
+            Err(format!("want {want:?}, got {got:?}"))
+        };
         out.push((format!("verdict/{}", c.name), r));
     }
     for c in load::<RepresentativeCase>(&shared.join("conformance/representative.toml")) {
         let crashes: Vec<Crash> = c
             .reports
             .iter()
-            .map(|[t, ty]| Crash { title: t.clone(), crash_type: ty.parse().unwrap(), report: String::new() })
+            .map(|[t, ty]| Crash {
+                title: t.clone(),
+                crash_type: ty.parse().unwrap(),
+                report: String::new(),
+            })
             .collect();
         let rep = pick(&crashes);
         let types: Vec<String> = rep.types.iter().map(|t| t.to_string()).collect();
-        let want_types: Vec<String> =
-            c.types.iter().map(|t| t.parse::<kbisect_report::CrashType>().unwrap().to_string()).collect();
-        let title = rep.index.map(|i| crashes[i].title.clone()).unwrap_or_default();
+        let want_types: Vec<String> = c
+            .types
+            .iter()
+            .map(|t| t.parse::<kbisect_report::CrashType>().unwrap().to_string())
+            .collect();
+        let title = rep
+            .index
+            .map(|i| crashes[i].title.clone())
+            .unwrap_or_default();
         let r = if types == want_types && title == c.report && rep.others == c.others {
             Ok(())
         } else {
@@ -111,7 +140,11 @@ fn table_cases(shared: &Path) -> Vec<(String, Result<(), String>)> {
     }
     for c in load::<ReleaseCase>(&shared.join("conformance/release_tags.toml")) {
         let got = pick_release_tags(&c.tags);
-        let r = if got == c.picked { Ok(()) } else { Err(format!("want {:?}, got {got:?}", c.picked)) };
+        let r = if got == c.picked {
+            Ok(())
+        } else {
+            Err(format!("want {:?}, got {got:?}", c.picked))
+        };
         out.push((format!("release_tags/{}", c.name), r));
     }
     out
@@ -129,7 +162,11 @@ fn conformance() {
         let file: ScenarioFile =
             toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
         for sc in file.scenario {
-            if sc.strategies.as_ref().is_some_and(|s| !s.iter().any(|x| x == "syzkaller")) {
+            if sc
+                .strategies
+                .as_ref()
+                .is_some_and(|s| !s.iter().any(|x| x == "syzkaller"))
+            {
                 continue;
             }
             jobs.push((format!("{}/real-hash", sc.name), sc.clone(), false));
@@ -145,7 +182,9 @@ fn conformance() {
         for _ in 0..2 {
             s.spawn(|| {
                 loop {
-                    let Some((i, (name, sc, fake))) = jobs.lock().unwrap().pop() else { break };
+                    let Some((i, (name, sc, fake))) = jobs.lock().unwrap().pop() else {
+                        break;
+                    };
                     let r = run_scenario(&sc, fake);
                     results.lock().unwrap().push((i, name, r));
                 }
@@ -154,8 +193,10 @@ fn conformance() {
     });
     let mut results = results.into_inner().unwrap();
     results.sort_by_key(|(i, _, _)| *i);
-    let mut all: Vec<(String, Result<(), String>)> =
-        results.into_iter().map(|(_, n, r)| (format!("scenario/{n}"), r)).collect();
+    let mut all: Vec<(String, Result<(), String>)> = results
+        .into_iter()
+        .map(|(_, n, r)| (format!("scenario/{n}"), r))
+        .collect();
     all.extend(table_cases(&shared));
     let failed: Vec<_> = all.iter().filter(|(_, r)| r.is_err()).collect();
     for (name, r) in &all {
@@ -164,6 +205,14 @@ fn conformance() {
             Err(e) => println!("FAIL {name}: {e}"),
         }
     }
-    println!("conformance: {} passed, {} failed", all.len() - failed.len(), failed.len());
-    assert!(failed.is_empty(), "{} conformance cases failed", failed.len());
+    println!(
+        "conformance: {} passed, {} failed",
+        all.len() - failed.len(),
+        failed.len()
+    );
+    assert!(
+        failed.is_empty(),
+        "{} conformance cases failed",
+        failed.len()
+    );
 }

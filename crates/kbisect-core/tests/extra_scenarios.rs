@@ -14,7 +14,10 @@ fn kbisect_scenarios() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
     let mut failed = Vec::new();
     let mut passed = 0;
-    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
     for f in files {
         let file: ScenarioFile = toml::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
@@ -28,6 +31,9 @@ fn kbisect_scenarios() {
     for f in &failed {
         println!("FAIL {f}");
     }
-    println!("kbisect scenarios: {passed} passed, {} failed", failed.len());
+    println!(
+        "kbisect scenarios: {passed} passed, {} failed",
+        failed.len()
+    );
     assert!(failed.is_empty(), "{failed:#?}");
 }

@@ -18,9 +18,17 @@ fn ours(vcs: &GitVcs, bad: &CommitId, good: &CommitId, culprit: &CommitId) -> Tr
     let mut steps = Vec::new();
     loop {
         match b.next() {
-            Step::Test { commit, left, steps: k } => {
+            Step::Test {
+                commit,
+                left,
+                steps: k,
+            } => {
                 steps.push((commit.to_string(), left, k));
-                let v = if vcs.is_ancestor(culprit, &commit).unwrap() { Verdict::Bad } else { Verdict::Good };
+                let v = if vcs.is_ancestor(culprit, &commit).unwrap() {
+                    Verdict::Bad
+                } else {
+                    Verdict::Good
+                };
                 b.mark(&commit, v).unwrap();
             }
             Step::Found(c) => return (steps, c.to_string()),
@@ -44,14 +52,21 @@ fn git_oracle(repo: &TestRepo, vcs: &GitVcs, bad: &str, good: &str, culprit: &Co
     let mut steps = Vec::new();
     let mut out = repo.git(&["bisect", "start", bad, good]);
     let found = loop {
-        if let Some(line) = out.lines().find(|l| l.ends_with(" is the first bad commit")) {
+        if let Some(line) = out
+            .lines()
+            .find(|l| l.ends_with(" is the first bad commit"))
+        {
             break line.split_whitespace().next().unwrap().to_string();
         }
         let (left, k) = bisecting_line(&out).unwrap_or_else(|| panic!("unexpected: {out}"));
         let head = repo.git(&["rev-parse", "HEAD"]);
         steps.push((head.clone(), left, k));
         let id: CommitId = head.parse().unwrap();
-        let term = if vcs.is_ancestor(culprit, &id).unwrap() { "bad" } else { "good" };
+        let term = if vcs.is_ancestor(culprit, &id).unwrap() {
+            "bad"
+        } else {
+            "good"
+        };
         out = repo.git(&["bisect", term]);
     };
     repo.git(&["bisect", "reset"]);
@@ -64,7 +79,12 @@ fn same_choices_as_git_bisect() {
     let repo = Repo::open(fx.repo.path()).unwrap();
     let vcs = GitVcs::new(repo, "master");
     let mut compared = 0;
-    for (bad_t, good_t) in [("700", "500"), ("905", "700"), ("805", "600"), ("905", "400")] {
+    for (bad_t, good_t) in [
+        ("700", "500"),
+        ("905", "700"),
+        ("805", "600"),
+        ("905", "400"),
+    ] {
         let bad: CommitId = fx.hash(bad_t).parse().unwrap();
         let good: CommitId = fx.hash(good_t).parse().unwrap();
         let dag = vcs.dag(&bad, std::slice::from_ref(&good)).unwrap();

@@ -41,14 +41,21 @@ impl<W: Write> LogRenderer<W> {
                 writeln!(w, "bisecting fixing commit since {commit}")
             }
             Event::Reidentified { commit, title } => {
-                writeln!(w, "rewritten commit {commit} reidentified by title '{title}'")
+                writeln!(
+                    w,
+                    "rewritten commit {commit} reidentified by title '{title}'"
+                )
             }
             Event::Note(s) => writeln!(w, "{s}"),
             Event::TestingRelease { tag } => writeln!(w, "testing release {tag}"),
-            Event::TestingCommit { commit, compiler, .. } => {
+            Event::TestingCommit {
+                commit, compiler, ..
+            } => {
                 writeln!(w, "testing commit {commit} with {compiler}")
             }
-            Event::Built { signature, error, .. } => {
+            Event::Built {
+                signature, error, ..
+            } => {
                 if let Some(s) = signature {
                     writeln!(w, "kernel signature: {s}")?;
                 }
@@ -68,7 +75,12 @@ impl<W: Write> LogRenderer<W> {
                 writeln!(w, "# git bisect start {bad} {}", g.join(" "))
             }
             Event::BisectMark { term, commit } => writeln!(w, "# git bisect {term} {commit}"),
-            Event::BisectNext { left, steps, commit, title } => {
+            Event::BisectNext {
+                left,
+                steps,
+                commit,
+                title,
+            } => {
                 writeln!(
                     w,
                     "Bisecting: {} left to test after this (roughly {})",
@@ -84,7 +96,11 @@ impl<W: Write> LogRenderer<W> {
                     let p: Vec<&str> = commit.parents.iter().map(|p| p.short()).collect();
                     writeln!(w, "Merge: {}", p.join(" "))?;
                 }
-                writeln!(w, "Author: {} <{}>", commit.author_name, commit.author_email)?;
+                writeln!(
+                    w,
+                    "Author: {} <{}>",
+                    commit.author_name, commit.author_email
+                )?;
                 writeln!(w, "Date:   {}", commit.author_date)?;
                 writeln!(w)?;
                 for line in commit.body.trim_end().lines() {
@@ -107,7 +123,13 @@ impl<W: Write> LogRenderer<W> {
                 writeln!(w, "culprit signature: {culprit}")?;
                 writeln!(w, "parent  signature: {parent}")
             }
-            Event::Totals { revisions, total, build, test, flaky } => {
+            Event::Totals {
+                revisions,
+                total,
+                build,
+                test,
+                flaky,
+            } => {
                 if let Some(p) = flaky {
                     writeln!(w, "reproducer is flaky ({p:.2} repro chance estimate)")?;
                 }
@@ -142,7 +164,10 @@ impl<W: Write> LogRenderer<W> {
                 }
             }
             OutcomeKind::Inconclusive => {
-                writeln!(w, "bisection is inconclusive, the first {what} commit could be any of:")?;
+                writeln!(
+                    w,
+                    "bisection is inconclusive, the first {what} commit could be any of:"
+                )?;
                 for c in &r.commits {
                     writeln!(w, "{}", c.id)?;
                 }
@@ -166,7 +191,11 @@ impl<W: Write> LogRenderer<W> {
                     suspect.push("a no-op change (same kernel signature as its parent)");
                 }
                 if !suspect.is_empty() {
-                    writeln!(w, "the result is unreliable: the culprit is {}", suspect.join(", "))?;
+                    writeln!(
+                        w,
+                        "the result is unreliable: the culprit is {}",
+                        suspect.join(", ")
+                    )?;
                 }
             }
         }

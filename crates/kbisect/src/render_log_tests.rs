@@ -27,10 +27,16 @@ fn cause_bisection_log() {
     cfg.config = KernelConfig::new("original config");
     let vcs = GitVcs::new(repo.clone(), "master");
     let mut builder = ScriptedBuilder { sc: sc.clone() };
-    let mut tester = ScriptedTester { sc, repo, by_title: fx.by_title.clone() };
+    let mut tester = ScriptedTester {
+        sc,
+        repo,
+        by_title: fx.by_title.clone(),
+    };
     let mut out = LogRenderer::new(Vec::new());
     let mut sink = |e: &Event| out.event(e).unwrap();
-    let res = Engine::new(cfg, &vcs, &mut builder, &mut tester, &mut sink).run().unwrap();
+    let res = Engine::new(cfg, &vcs, &mut builder, &mut tester, &mut sink)
+        .run()
+        .unwrap();
     out.result(&res).unwrap();
     let text = String::from_utf8(out.into_inner()).unwrap();
     // Hashes depend on nothing but the fixture, but name them for readers.

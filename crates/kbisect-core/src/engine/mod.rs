@@ -111,7 +111,7 @@ pub struct Engine<'a> {
 
 /// The end of the range phase: a range to bisect, or already a result.
 enum Range {
-    Bisect { bad: Commit, good: Vec<Commit> },
+    Bisect { bad: Box<Commit>, good: Vec<Commit> },
     Done(Box<BisectResult>),
 }
 
@@ -164,7 +164,10 @@ impl<'a> Engine<'a> {
     /// Runs the whole bisection.
     pub fn run(mut self) -> Result<BisectResult, EngineError> {
         self.started = Instant::now();
-        self.emit(Event::Started { fix: self.cfg.fix, commit: self.cfg.start.clone() });
+        self.emit(Event::Started {
+            fix: self.cfg.fix,
+            commit: self.cfg.start.clone(),
+        });
         let res = self.bisect();
         let flaky = self.flaky.then_some(self.repro_chance);
         self.emit(Event::Totals {
@@ -190,7 +193,9 @@ impl<'a> Engine<'a> {
         let start_id = self.identify_start()?;
         let goods = self.resolve_known_good(&start_id)?;
         let start = self.vcs.commit(&start_id)?;
-        self.note(format!("ensuring issue is reproducible on original commit {start_id}"));
+        self.note(format!(
+            "ensuring issue is reproducible on original commit {start_id}"
+        ));
         self.commit = Some(start.clone());
         let mut start_res = self.test(&start, Purpose::Start)?;
         if start_res.verdict != Verdict::Bad {
@@ -207,11 +212,18 @@ impl<'a> Engine<'a> {
 
         let (bad, good) = match self.commit_range(&start, goods)? {
             Range::Done(r) => return Ok(*r),
-            Range::Bisect { bad, good } => (bad, good),
+            Range::Bisect { bad, good } => (*bad, good),
         };
-        self.commit = Some(if self.cfg.fix { good[0].clone() } else { bad.clone() });
+        self.commit = Some(if self.cfg.fix {
+            good[0].clone()
+        } else {
+            bad.clone()
+        });
         let commits = self.bisect_dag(&bad, &good)?;
-        self.note(format!("accumulated error probability: {:.2}", 1.0 - self.confidence));
+        self.note(format!(
+            "accumulated error probability: {:.2}",
+            1.0 - self.confidence
+        ));
         let mut res = self.result(OutcomeKind::Culprit);
         if commits.len() == 1 {
             let com = commits[0].clone();
@@ -275,12 +287,19 @@ impl<'a> Engine<'a> {
     fn bisect_dag(&mut self, bad: &Commit, good: &[Commit]) -> Result<Vec<Commit>, EngineError> {
         let good_ids: Vec<CommitId> = good.iter().map(|c| c.id.clone()).collect();
         let dag = self.vcs.dag(&bad.id, &good_ids)?;
-        self.emit(Event::BisectStart { bad: bad.id.clone(), goods: good_ids });
-        let mut bis = DagBisect::new(dag, &bad.id)
-            .map_err(|e| EngineError::Internal(e.to_string()))?;
+        self.emit(Event::BisectStart {
+            bad: bad.id.clone(),
+            goods: good_ids,
+        });
+        let mut bis =
+            DagBisect::new(dag, &bad.id).map_err(|e| EngineError::Internal(e.to_string()))?;
         loop {
             match bis.next() {
-                Step::Test { commit, left, steps } => {
+                Step::Test {
+                    commit,
+                    left,
+                    steps,
+                } => {
                     let com = self.vcs.commit(&commit)?;
                     self.emit(Event::BisectNext {
                         left,
@@ -289,17 +308,26 @@ impl<'a> Engine<'a> {
                         title: com.title.clone(),
                     });
                     let term = self.test_predicate(&com)?;
-                    self.emit(Event::BisectMark { term, commit: commit.clone() });
-                    bis.mark(&commit, term).map_err(|e| EngineError::Internal(e.to_string()))?;
+                    self.emit(Event::BisectMark {
+                        term,
+                        commit: commit.clone(),
+                    });
+                    bis.mark(&commit, term)
+                        .map_err(|e| EngineError::Internal(e.to_string()))?;
                 }
                 Step::Found(id) => {
                     let com = self.vcs.commit(&id)?;
                     let diffstat = self.vcs.diffstat(&id)?;
-                    self.emit(Event::FirstBad { commit: Box::new(com.clone()), diffstat });
+                    self.emit(Event::FirstBad {
+                        commit: Box::new(com.clone()),
+                        diffstat,
+                    });
                     return Ok(vec![com]);
                 }
                 Step::OnlySkipped(ids) => {
-                    self.emit(Event::OnlySkippedLeft { candidates: ids.clone() });
+                    self.emit(Event::OnlySkippedLeft {
+                        candidates: ids.clone(),
+                    });
                     return ids.iter().map(|id| Ok(self.vcs.commit(id)?)).collect();
                 }
             }
@@ -353,7 +381,10 @@ impl<'a> Engine<'a> {
     /// `None` when none of those could be tested.
     fn revision_had_bug(&mut self, com: &Commit) -> Result<Option<bool>, EngineError> {
         for id in self.tested_order.clone() {
-            let crashed = self.results.get(&id).is_some_and(|t| t.verdict == Verdict::Bad);
+            let crashed = self
+                .results
+                .get(&id)
+                .is_some_and(|t| t.verdict == Verdict::Bad);
             if crashed && self.vcs.is_ancestor(&id, &com.id)? {
                 self.note(format!("revision {id} crashed and is reachable"));
                 return Ok(Some(true));
@@ -412,7 +443,10 @@ impl<'a> Engine<'a> {
             self.note("failed to detect noop change: the parent did not build");
             return Ok(());
         };
-        self.emit(Event::Signatures { culprit: sig.clone(), parent: parent_sig.clone() });
+        self.emit(Event::Signatures {
+            culprit: sig.clone(),
+            parent: parent_sig.clone(),
+        });
         res.noop = sig == parent_sig;
         res.culprit_signature = Some(sig);
         res.parent_signature = Some(parent_sig);

@@ -13,6 +13,10 @@ use crate::model::{KernelConfig, Verdict};
 use crate::releases::{pick_release_tags, usable_tags};
 use crate::result::{OutcomeKind, Purpose};
 
+/// The range phase's findings: the bad end (if any), the good end(s), and
+/// every revision tested on the way.
+type Ends = (Option<Commit>, Vec<Commit>, Vec<Tested>);
+
 /// A minimized config must reproduce at least this often, or at least as
 /// often as the original.
 const MIN_BAD_RATIO: f64 = 1.0 / 3.0;
@@ -20,7 +24,10 @@ const MIN_BAD_RATIO: f64 = 1.0 / 3.0;
 impl Engine<'_> {
     /// Runs the config minimizer against the baseline, if both exist.
     /// Returns the start commit's result with the new config when it crashed.
-    pub(super) fn minimize_config(&mut self, start: &Commit) -> Result<Option<Tested>, EngineError> {
+    pub(super) fn minimize_config(
+        &mut self,
+        start: &Commit,
+    ) -> Result<Option<Tested>, EngineError> {
         let Some(baseline) = self.cfg.baseline_config.clone() else {
             return Ok(None);
         };
@@ -94,20 +101,22 @@ impl Engine<'_> {
                     )));
                 }
                 Verdict::Skip => {
-                    self.note(format!("known-good commit {id} could not be tested; trusting it"));
+                    self.note(format!(
+                        "known-good commit {id} could not be tested; trusting it"
+                    ));
                 }
                 Verdict::Good => {}
             }
             self.remember(t);
             goods.push(com);
         }
-        Ok(Range::Bisect { bad: start.clone(), good: goods })
+        Ok(Range::Bisect {
+            bad: Box::new(start.clone()),
+            good: goods,
+        })
     }
 
-    fn range_for_cause(
-        &mut self,
-        start: &Commit,
-    ) -> Result<(Option<Commit>, Vec<Commit>, Vec<Tested>), EngineError> {
+    fn range_for_cause(&mut self, start: &Commit) -> Result<Ends, EngineError> {
         let mut results = Vec::new();
         let tags = self.vcs.release_tags_before(&start.id)?;
         let tags = usable_tags(&tags, self.cfg.compiler_horizon.as_deref());
@@ -115,7 +124,11 @@ impl Engine<'_> {
             return Err(EngineError::NoReleaseTags);
         }
         let picked = pick_release_tags(&tags);
-        self.note(format!("picked [{}] out of {} release tags", picked.join(" "), tags.len()));
+        self.note(format!(
+            "picked [{}] out of {} release tags",
+            picked.join(" "),
+            tags.len()
+        ));
         let mut last_bad = start.clone();
         for tag in picked {
             self.emit(Event::TestingRelease { tag: tag.clone() });
@@ -140,7 +153,7 @@ impl Engine<'_> {
         &mut self,
         start: &Commit,
         known_good: Vec<CommitId>,
-    ) -> Result<(Option<Commit>, Vec<Commit>, Vec<Tested>), EngineError> {
+    ) -> Result<Ends, EngineError> {
         let mut results = Vec::new();
         let mut start_commit = start.clone();
         let head_id = match known_good.first() {
@@ -159,7 +172,10 @@ impl Engine<'_> {
                 return Err(EngineError::MergeBases(bases.len()));
             }
             let base = self.vcs.commit(&bases[0])?;
-            self.note(format!("{}/{} is a merge base, check if it has the bug", base.id, base.title));
+            self.note(format!(
+                "{}/{} is a merge base, check if it has the bug",
+                base.id, base.title
+            ));
             let t = self.test(&base, Purpose::MergeBase)?;
             let v = t.verdict;
             results.push(t);
@@ -186,7 +202,9 @@ impl Engine<'_> {
         results: &[Tested],
     ) -> Result<Range, EngineError> {
         let Some(last) = results.last() else {
-            return Err(EngineError::Internal("the range phase tested nothing".into()));
+            return Err(EngineError::Internal(
+                "the range phase tested nothing".into(),
+            ));
         };
         if self.cfg.fix && self.cfg.cross_tree && results.len() < 2 {
             self.note("reproducer does not crash the merge base, so there's no known bad commit");
@@ -213,10 +231,13 @@ impl Engine<'_> {
                 Ok(Range::Done(Box::new(r)))
             }
             Verdict::Skip => Err(EngineError::OldestReleaseBroken),
-            Verdict::Good if good.is_empty() => {
-                Err(EngineError::Internal("a good verdict without a good commit".into()))
-            }
-            Verdict::Good => Ok(Range::Bisect { bad, good }),
+            Verdict::Good if good.is_empty() => Err(EngineError::Internal(
+                "a good verdict without a good commit".into(),
+            )),
+            Verdict::Good => Ok(Range::Bisect {
+                bad: Box::new(bad),
+                good,
+            }),
         }
     }
 }

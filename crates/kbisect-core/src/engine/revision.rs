@@ -134,7 +134,10 @@ impl Engine<'_> {
         let key = (com.id.clone(), self.kernel_config.hash());
         let occurrence = *self.occurrences.get(&key).unwrap_or(&0);
         self.occurrences.insert(key, occurrence + 1);
-        self.emit(Event::RunsStarted { commit: com.id.clone(), runs });
+        self.emit(Event::RunsStarted {
+            commit: com.id.clone(),
+            runs,
+        });
         let t0 = Instant::now();
         let results = {
             let req = TestRequest {
@@ -147,7 +150,11 @@ impl Engine<'_> {
             let events = &mut *self.events;
             let id = com.id.clone();
             self.tester.test(&req, &mut |index, result| {
-                events.event(&Event::RunFinished { commit: id.clone(), index, result: result.clone() })
+                events.event(&Event::RunFinished {
+                    commit: id.clone(),
+                    index,
+                    result: result.clone(),
+                })
             })
         };
         let elapsed = t0.elapsed();
@@ -168,7 +175,10 @@ impl Engine<'_> {
         let rep = representative::pick(&crashes);
         let rep_crash = rep.index.map(|i| crashes[i].clone());
         if let Some(c) = &rep_crash {
-            self.emit(Event::Representative { title: c.title.clone(), types: rep.types.clone() });
+            self.emit(Event::Representative {
+                title: c.title.clone(),
+                types: rep.types.clone(),
+            });
         }
         ev.good = counts.good;
         ev.bad = counts.bad;
@@ -192,11 +202,17 @@ impl Engine<'_> {
                 // A good verdict may be a false negative of a flaky reproducer.
                 tested.confidence = 1.0 - (1.0 - self.repro_chance).powi(counts.good as i32);
                 false_negative = Some(1.0 - tested.confidence);
-                self.note(format!("false negative chance: {:.3}", 1.0 - tested.confidence));
+                self.note(format!(
+                    "false negative chance: {:.3}",
+                    1.0 - tested.confidence
+                ));
             }
             Verdict::Skip => {
-                let want_good =
-                    if self.flaky { counts.total * 3 / 4 } else { counts.total / 2 };
+                let want_good = if self.flaky {
+                    counts.total * 3 / 4
+                } else {
+                    counts.total / 2
+                };
                 self.note(format!(
                     "unable to determine the verdict: {} good runs (wanted {}), for bad wanted {} in total, got {}",
                     counts.good,
@@ -224,7 +240,11 @@ impl Engine<'_> {
         if verdict == Verdict::Bad && tested.bad_ratio < FLAKY_THRESHOLD {
             self.flaky = true;
         }
-        self.emit(Event::Verdict { commit: com.id.clone(), verdict, false_negative });
+        self.emit(Event::Verdict {
+            commit: com.id.clone(),
+            verdict,
+            false_negative,
+        });
         ev.verdict = Some(verdict);
         ev.bad_ratio = tested.bad_ratio;
         ev.confidence = tested.confidence;
@@ -236,7 +256,10 @@ impl Engine<'_> {
 
     /// Classifies runs, setting aside crashes that are not the bug.
     fn process_results(&mut self, results: &[RunResult]) -> (RunCounts, Vec<Crash>) {
-        let mut counts = RunCounts { total: results.len(), ..RunCounts::default() };
+        let mut counts = RunCounts {
+            total: results.len(),
+            ..RunCounts::default()
+        };
         let mut crashes = Vec::new();
         let mut lines = Vec::with_capacity(results.len());
         for r in results {
@@ -267,7 +290,11 @@ impl Engine<'_> {
         let lines = if all_same && !lines.is_empty() {
             vec![format!("all runs: {}", lines[0])]
         } else {
-            lines.iter().enumerate().map(|(i, l)| format!("run #{i}: {l}")).collect()
+            lines
+                .iter()
+                .enumerate()
+                .map(|(i, l)| format!("run #{i}: {l}"))
+                .collect()
         };
         self.emit(Event::RunsSummary { lines });
         (counts, crashes)

@@ -16,10 +16,10 @@ impl Engine<'_> {
             // A commit from another tree is taken as it is.
             return resolved.ok_or(EngineError::UnknownRevision { rev: start });
         }
-        if let Some(id) = &resolved {
-            if self.vcs.branch_contains(id)? {
-                return Ok(id.clone());
-            }
+        if let Some(id) = &resolved
+            && self.vcs.branch_contains(id)?
+        {
+            return Ok(id.clone());
         }
         if !self.cfg.fix {
             // A cause bisection does not need the commit on the branch, only
@@ -40,7 +40,10 @@ impl Engine<'_> {
         };
         match self.vcs.find_by_title(&title)? {
             Some(id) => {
-                self.emit(Event::Reidentified { commit: id.clone(), title });
+                self.emit(Event::Reidentified {
+                    commit: id.clone(),
+                    title,
+                });
                 Ok(id)
             }
             None => Err(EngineError::UnknownCommit {

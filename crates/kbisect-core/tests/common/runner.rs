@@ -41,21 +41,32 @@ pub fn run_scenario(sc: &Scenario, fake_hash: bool) -> Result<(), String> {
     if sc.start_rev.is_some() {
         cfg.start_title = sc.start_title.clone();
     }
-    cfg.known_good = sc.known_good.iter().map(|t| fx.hash(t).to_string()).collect();
+    cfg.known_good = sc
+        .known_good
+        .iter()
+        .map(|t| fx.hash(t).to_string())
+        .collect();
     cfg.timeout = sc.timeout_secs.map(Duration::from_secs_f64);
     cfg.runs = sc.runs.unwrap_or(10);
     cfg.fix = sc.fix;
     cfg.cross_tree = sc.cross_tree;
     cfg.config = KernelConfig::new("original config");
-    cfg.baseline_config = sc.baseline_config.as_ref().map(|b| KernelConfig::new(b.as_str()));
+    cfg.baseline_config = sc
+        .baseline_config
+        .as_ref()
+        .map(|b| KernelConfig::new(b.as_str()));
     let vcs = GitVcs::new(repo.clone(), "master");
     let mut builder = ScriptedBuilder { sc: sc.clone() };
-    let mut tester = ScriptedTester { sc: sc.clone(), repo, by_title: fx.by_title.clone() };
+    let mut tester = ScriptedTester {
+        sc: sc.clone(),
+        repo,
+        by_title: fx.by_title.clone(),
+    };
     let mut minimizer = ScriptedMinimizer;
     let mut log: Vec<String> = Vec::new();
     let mut sink = |e: &Event| log.push(format!("{e:?}"));
-    let engine = Engine::new(cfg, &vcs, &mut builder, &mut tester, &mut sink)
-        .with_minimizer(&mut minimizer);
+    let engine =
+        Engine::new(cfg, &vcs, &mut builder, &mut tester, &mut sink).with_minimizer(&mut minimizer);
     let res = engine.run();
     let ex = &sc.expect;
     let mut errs = Vec::new();
@@ -76,18 +87,32 @@ pub fn run_scenario(sc: &Scenario, fake_hash: bool) -> Result<(), String> {
         }
         Ok(r) => {
             if ex.error {
-                errs.push(format!("expected an error, got {:?} with {} commits", r.kind, r.commits.len()));
+                errs.push(format!(
+                    "expected an error, got {:?} with {} commits",
+                    r.kind,
+                    r.commits.len()
+                ));
             }
             if let Some(n) = ex.commits {
                 if r.commits.len() != n {
                     let titles: Vec<_> = r.commits.iter().map(|c| c.title.clone()).collect();
-                    errs.push(format!("commits: want {n}, got {} {titles:?}", r.commits.len()));
+                    errs.push(format!(
+                        "commits: want {n}, got {} {titles:?}",
+                        r.commits.len()
+                    ));
                 }
             }
             if r.commits.len() == 1 {
-                let want = if sc.fix { &sc.fix_commit } else { &sc.introduced };
+                let want = if sc.fix {
+                    &sc.fix_commit
+                } else {
+                    &sc.introduced
+                };
                 if want.as_deref() != Some(r.commits[0].title.as_str()) {
-                    errs.push(format!("culprit: want {want:?}, got {}", r.commits[0].title));
+                    errs.push(format!(
+                        "culprit: want {want:?}, got {}",
+                        r.commits[0].title
+                    ));
                 }
                 if r.kind != OutcomeKind::Culprit {
                     errs.push(format!("kind: want culprit, got {:?}", r.kind));
@@ -104,7 +129,10 @@ pub fn run_scenario(sc: &Scenario, fake_hash: bool) -> Result<(), String> {
             }
             let horizon = r.horizon.as_ref().map(|c| c.title.clone());
             if ex.oldest_latest != horizon {
-                errs.push(format!("oldest_latest: want {:?}, got {horizon:?}", ex.oldest_latest));
+                errs.push(format!(
+                    "oldest_latest: want {:?}, got {horizon:?}",
+                    ex.oldest_latest
+                ));
             }
             if let Some(c) = &ex.config {
                 if r.config.text() != *c {
@@ -134,7 +162,10 @@ pub fn run_scenario(sc: &Scenario, fake_hash: bool) -> Result<(), String> {
     if errs.is_empty() {
         Ok(())
     } else {
-        Err(format!("{}\n      log:\n        {}", errs.join("; "), log.join("\n        ")))
+        Err(format!(
+            "{}\n      log:\n        {}",
+            errs.join("; "),
+            log.join("\n        ")
+        ))
     }
 }
-

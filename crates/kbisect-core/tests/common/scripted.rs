@@ -163,7 +163,10 @@ fn crash(title: &str, t: CrashType) -> RunResult {
 }
 
 fn outcome(o: RunOutcome) -> RunResult {
-    RunResult { outcome: o, duration: Duration::from_secs(2) }
+    RunResult {
+        outcome: o,
+        duration: Duration::from_secs(2),
+    }
 }
 
 impl Tester for ScriptedTester {
@@ -176,17 +179,36 @@ impl Tester for ScriptedTester {
         let num = number(req.commit);
         let cfg = req.config.bytes();
         let mut out = Vec::with_capacity(n);
-        let present = matches!(cfg, b"original config" | b"baseline-repro" | b"new-minimized-config")
-            && self.sc.introduced.as_deref().is_none_or(|t| self.reachable(t, &req.commit.id))
-            && self.sc.fix_commit.as_deref().is_none_or(|t| !self.reachable(t, &req.commit.id));
-        let crash_type: CrashType =
-            self.sc.report_type.as_deref().unwrap_or("UNKNOWN").parse().unwrap();
+        let present = matches!(
+            cfg,
+            b"original config" | b"baseline-repro" | b"new-minimized-config"
+        ) && self
+            .sc
+            .introduced
+            .as_deref()
+            .is_none_or(|t| self.reachable(t, &req.commit.id))
+            && self
+                .sc
+                .fix_commit
+                .as_deref()
+                .is_none_or(|t| !self.reachable(t, &req.commit.id));
+        let crash_type: CrashType = self
+            .sc
+            .report_type
+            .as_deref()
+            .unwrap_or("UNKNOWN")
+            .parse()
+            .unwrap();
         for i in 0..n {
             let r = if in_range(self.sc.broken, num) || cfg == b"baseline-skip" {
-                outcome(RunOutcome::BootFailed { reason: "kernel doesn't boot".into() })
+                outcome(RunOutcome::BootFailed {
+                    reason: "kernel doesn't boot".into(),
+                })
             } else if in_range(self.sc.infra_error, num) {
                 if 2 * i <= n {
-                    outcome(RunOutcome::Infra { reason: "failed to create a VM".into() })
+                    outcome(RunOutcome::Infra {
+                        reason: "failed to create a VM".into(),
+                    })
                 } else {
                     outcome(RunOutcome::Ok)
                 }
@@ -229,7 +251,9 @@ impl ConfigMinimizer for ScriptedMinimizer {
             return Ok(baseline.clone());
         }
         match baseline.bytes() {
-            b"minimize-fails" => Err(EngineError::Minimize("scripted minimization failure".into())),
+            b"minimize-fails" => Err(EngineError::Minimize(
+                "scripted minimization failure".into(),
+            )),
             b"minimize-succeeds" => {
                 let min = KernelConfig::new("new-minimized-config");
                 test(&min)?;
