@@ -57,6 +57,37 @@ pub struct RevisionEvidence {
     pub test_time: Duration,
 }
 
+impl RevisionEvidence {
+    /// Evidence of a build, before any run.
+    pub fn built(
+        commit: &kbisect_git::Commit,
+        purpose: Purpose,
+        config_hash: String,
+        compiler: String,
+        build: BuildOutcome,
+    ) -> Self {
+        RevisionEvidence {
+            commit: commit.id.clone(),
+            title: commit.title.clone(),
+            purpose,
+            config_hash,
+            compiler,
+            build,
+            runs: Vec::new(),
+            verdict: None,
+            good: 0,
+            bad: 0,
+            infra: 0,
+            skip: 0,
+            bad_ratio: 0.0,
+            confidence: 1.0,
+            crash: None,
+            crash_types: Vec::new(),
+            test_time: Duration::ZERO,
+        }
+    }
+}
+
 /// How the bisection ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

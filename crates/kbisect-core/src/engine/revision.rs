@@ -56,25 +56,14 @@ impl Engine<'_> {
         self.check_timeout()?;
         let (compiler, outcome) = self.build(com)?;
         let sig = outcome.signature().cloned();
-        self.evidence.push(RevisionEvidence {
-            commit: com.id.clone(),
-            title: com.title.clone(),
-            purpose: Purpose::ParentBuild,
-            config_hash: self.kernel_config.hash(),
+        let ev = RevisionEvidence::built(
+            com,
+            Purpose::ParentBuild,
+            self.kernel_config.hash(),
             compiler,
-            build: outcome,
-            runs: Vec::new(),
-            verdict: None,
-            good: 0,
-            bad: 0,
-            infra: 0,
-            skip: 0,
-            bad_ratio: 0.0,
-            confidence: 1.0,
-            crash: None,
-            crash_types: Vec::new(),
-            test_time: std::time::Duration::ZERO,
-        });
+            outcome,
+        );
+        self.evidence.push(ev);
         Ok(sig)
     }
 
@@ -83,25 +72,14 @@ impl Engine<'_> {
     pub(super) fn test(&mut self, com: &Commit, purpose: Purpose) -> Result<Tested, EngineError> {
         self.check_timeout()?;
         let (compiler, outcome) = self.build(com)?;
-        let mut ev = RevisionEvidence {
-            commit: com.id.clone(),
-            title: com.title.clone(),
+        let mut ev = RevisionEvidence::built(
+            com,
             purpose,
-            config_hash: self.kernel_config.hash(),
+            self.kernel_config.hash(),
             compiler,
-            build: outcome.clone(),
-            runs: Vec::new(),
-            verdict: Some(Verdict::Skip),
-            good: 0,
-            bad: 0,
-            infra: 0,
-            skip: 0,
-            bad_ratio: 0.0,
-            confidence: 1.0,
-            crash: None,
-            crash_types: Vec::new(),
-            test_time: std::time::Duration::ZERO,
-        };
+            outcome.clone(),
+        );
+        ev.verdict = Some(Verdict::Skip);
         let mut tested = Tested {
             verdict: Verdict::Skip,
             commit: com.clone(),
