@@ -471,7 +471,7 @@ mod tests {
                         b.mark(&commit, v).unwrap();
                     }
                     Step::Found(c) => {
-                        assert_eq!(c, id(culprit.max(0)));
+                        assert_eq!(c, id(culprit));
                         break;
                     }
                     Step::OnlySkipped(_) => panic!("no skips"),
