@@ -70,19 +70,19 @@ pub fn run_scenario(sc: &Scenario, fake_hash: bool) -> Result<(), String> {
     let res = engine.run();
     let ex = &sc.expect;
     let mut errs = Vec::new();
+    if let Some(want) = &ex.log_contains
+        && !log.iter().any(|l| l.contains(want.as_str()))
+    {
+        errs.push(format!("log lacks {want:?}"));
+    }
     match res {
         Err(e) => {
             if !ex.error {
                 errs.push(format!("unexpected error: {e}"));
-            } else if let Some(kind) = &ex.error_kind {
-                if kind != class_name(e.class()) {
-                    errs.push(format!("error should be {kind}, got {:?}: {e}", e.class()));
-                }
-            }
-            if let Some(want) = &ex.log_contains {
-                if !log.iter().any(|l| l.contains(want.as_str())) {
-                    errs.push(format!("log lacks {want:?}"));
-                }
+            } else if let Some(kind) = &ex.error_kind
+                && kind != class_name(e.class())
+            {
+                errs.push(format!("error should be {kind}, got {:?}: {e}", e.class()));
             }
         }
         Ok(r) => {
@@ -93,14 +93,14 @@ pub fn run_scenario(sc: &Scenario, fake_hash: bool) -> Result<(), String> {
                     r.commits.len()
                 ));
             }
-            if let Some(n) = ex.commits {
-                if r.commits.len() != n {
-                    let titles: Vec<_> = r.commits.iter().map(|c| c.title.clone()).collect();
-                    errs.push(format!(
-                        "commits: want {n}, got {} {titles:?}",
-                        r.commits.len()
-                    ));
-                }
+            if let Some(n) = ex.commits
+                && r.commits.len() != n
+            {
+                let titles: Vec<_> = r.commits.iter().map(|c| c.title.clone()).collect();
+                errs.push(format!(
+                    "commits: want {n}, got {} {titles:?}",
+                    r.commits.len()
+                ));
             }
             if r.commits.len() == 1 {
                 let want = if sc.fix {
@@ -134,20 +134,15 @@ pub fn run_scenario(sc: &Scenario, fake_hash: bool) -> Result<(), String> {
                     ex.oldest_latest
                 ));
             }
-            if let Some(c) = &ex.config {
-                if r.config.text() != *c {
-                    errs.push(format!("config: want {c:?}, got {:?}", r.config.text()));
-                }
+            if let Some(c) = &ex.config
+                && r.config.text() != *c
+            {
+                errs.push(format!("config: want {c:?}, got {:?}", r.config.text()));
             }
-            if let Some(want) = &ex.log_contains {
-                if !log.iter().any(|l| l.contains(want.as_str())) {
-                    errs.push(format!("log lacks {want:?}"));
-                }
-            }
-            if let Some(c) = &ex.commits_include {
-                if !r.commits.iter().any(|x| &x.title == c) {
-                    errs.push(format!("commits lack {c}"));
-                }
+            if let Some(c) = &ex.commits_include
+                && !r.commits.iter().any(|x| &x.title == c)
+            {
+                errs.push(format!("commits lack {c}"));
             }
             if ex.min_confidence.is_some_and(|m| r.confidence < m)
                 || ex.max_confidence.is_some_and(|m| r.confidence > m)
