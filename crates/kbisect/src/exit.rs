@@ -35,8 +35,11 @@ pub enum Exit {
     NotReproducible = 12,
     /// `demo`: the culprit found is not the planted one.
     DemoMissed = 13,
-    /// Infrastructure error (VMs, disk full, build killed for lack of memory, ...).
+    /// Infrastructure error (VMs, build killed for lack of memory, git failing, ...).
     Infra = 20,
+    /// The journal could not be written (disk full, I/O error): the bisection
+    /// stopped before acting on anything unrecorded; the journal is intact.
+    JournalWrite = 21,
     /// Interrupted (Ctrl-C / SIGTERM); the work dir is left resumable.
     Interrupted = 130,
 }
@@ -44,6 +47,31 @@ pub enum Exit {
 impl Exit {
     pub fn code(self) -> u8 {
         self as u8
+    }
+}
+
+impl Exit {
+    /// The exit code of an engine error.
+    pub fn of_engine_error(e: &kbisect_core::EngineError) -> Exit {
+        use kbisect_core::ErrorClass;
+        match e.class() {
+            ErrorClass::NotReproducible => Exit::NotReproducible,
+            ErrorClass::UnknownCommit => Exit::UnknownCommit,
+            ErrorClass::BadRange => Exit::BadRange,
+            ErrorClass::NoReleaseTag => Exit::NoReleaseTag,
+            ErrorClass::Infra => Exit::Infra,
+            ErrorClass::Interrupted => Exit::Interrupted,
+            ErrorClass::Other => Exit::Failure,
+        }
+    }
+
+    /// The exit code of a finished bisection.
+    pub fn of_outcome(kind: kbisect_core::OutcomeKind) -> Exit {
+        match kind {
+            kbisect_core::OutcomeKind::Culprit => Exit::Culprit,
+            kbisect_core::OutcomeKind::Inconclusive => Exit::Inconclusive,
+            kbisect_core::OutcomeKind::Horizon => Exit::Horizon,
+        }
     }
 }
 
