@@ -197,7 +197,7 @@ impl Builder for CommandBuilder {
         };
         Ok(BuildOutcome::Built(Build {
             compiler,
-            signature: Some(KernelSignature(signature)),
+            signature: signature.map(KernelSignature),
             artifact: Some(out_dir),
             duration: out.duration,
         }))

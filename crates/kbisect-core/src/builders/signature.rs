@@ -7,15 +7,20 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 /// sha256 over (relative path, length, content) of every regular file under
-/// `dir`, in path order; or of `only`'s content when given.
-pub fn dir_signature(dir: &Path, only: Option<&str>) -> std::io::Result<String> {
+/// `dir`, in path order; or of `only`'s content when given. `None` when the
+/// build left nothing: then there is no binary to compare, and calling every
+/// culprit a no-op change would be wrong.
+pub fn dir_signature(dir: &Path, only: Option<&str>) -> std::io::Result<Option<String>> {
     if let Some(one) = only {
         let mut h = Sha256::new();
         hash_file(&mut h, &dir.join(one))?;
-        return Ok(hex::encode(h.finalize()));
+        return Ok(Some(hex::encode(h.finalize())));
     }
     let mut files = Vec::new();
     walk(dir, &mut files)?;
+    if files.is_empty() {
+        return Ok(None);
+    }
     files.sort();
     let mut h = Sha256::new();
     for f in &files {
@@ -26,7 +31,7 @@ pub fn dir_signature(dir: &Path, only: Option<&str>) -> std::io::Result<String> 
         h.update(len.to_le_bytes());
         hash_file(&mut h, f)?;
     }
-    Ok(hex::encode(h.finalize()))
+    Ok(Some(hex::encode(h.finalize())))
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -77,5 +82,7 @@ mod tests {
             dir_signature(b.path(), Some("sub/y")).unwrap()
         );
         assert!(dir_signature(a.path(), Some("missing")).is_err());
+        let empty = tempfile::tempdir().unwrap();
+        assert_eq!(dir_signature(empty.path(), None).unwrap(), None);
     }
 }
