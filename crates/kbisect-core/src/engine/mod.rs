@@ -164,9 +164,16 @@ impl<'a> Engine<'a> {
     /// Runs the whole bisection.
     pub fn run(mut self) -> Result<BisectResult, EngineError> {
         self.started = Instant::now();
+        // Name the commit by hash when the user gave a ref (`HEAD`, a tag).
+        let shown = match self.vcs.resolve(&self.cfg.start) {
+            Ok(Some(id)) if !id.as_str().starts_with(self.cfg.start.as_str()) => {
+                format!("{id} ({})", self.cfg.start)
+            }
+            _ => self.cfg.start.clone(),
+        };
         self.emit(Event::Started {
             fix: self.cfg.fix,
-            commit: self.cfg.start.clone(),
+            commit: shown,
         });
         let res = self.bisect();
         let flaky = self.flaky.then_some(self.repro_chance);
