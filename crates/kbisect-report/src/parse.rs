@@ -1,0 +1,370 @@
+//! From a located header to a full `Report`: collecting the crashing
+//! context's lines, choosing the title format, the frame and the flags.
+
+use regex::bytes::Regex;
+
+use crate::console::{self, contains};
+use crate::oops_table::{Format, compile};
+use crate::report::{Executor, Report};
+use crate::{Error, Reporter, corrupted, crash_type_of_title, guilty, title};
+
+/// Upper bounds that keep memory flat on hostile input.
+const MAX_REPORT_BYTES: usize = 512 << 10;
+const MAX_LINE_BYTES: usize = 8 << 10;
+/// How far past the header the crashing context's lines are looked for.
+const MAX_SCAN_BYTES: usize = 1 << 20;
+/// Report text kept after the start of a following crash.
+const MAX_TAIL_BYTES: usize = 64 << 10;
+/// Lines kept before the header (the crash's preamble, e.g. "cut here").
+const PREFIX_LINES: usize = 5;
+
+/// Regexps used outside the oops tables.
+pub(crate) struct Aux {
+    pub executor: Regex,
+    pub title_timestamp: Regex,
+    pub title_frame: Regex,
+    pub source_file: Regex,
+    pub guilty_skip: Regex,
+    pub guilty_line_skip: Regex,
+}
+
+impl Aux {
+    pub(crate) fn new() -> Result<Aux, Error> {
+        Ok(Aux {
+            executor: compile(r"Comm: syz\.([0-9]+)\.([0-9]+)\b")?,
+            title_frame: compile(r"^.* in ((?:<[a-zA-Z0-9_: ]+>)?[a-zA-Z0-9_:]+)")?,
+            title_timestamp: compile(r"\[ *[0-9]+\.[0-9]+\]")?,
+            source_file: compile(r"([a-zA-Z0-9_\-./]*[a-zA-Z0-9_\-]+\.(?:c|h|rs|S)):[0-9]+")?,
+            guilty_skip: guilty::skip_regex()?,
+            guilty_line_skip: compile(
+                r"(?:hardirqs|softirqs)\s+last\s+(?:enabled|disabled)|^Register r[0-9]+ information",
+            )?,
+        })
+    }
+}
+
+/// The lines of the crashing context, prefixes stripped.
+struct Collected {
+    text: Vec<u8>,
+    /// Where the text used for the title ends (before a second crash).
+    title_end: usize,
+    /// Where the report text ends (before a following crash).
+    report_end: usize,
+    prefix: Vec<Vec<u8>>,
+    end: usize,
+    /// The crash line carries no caller tag.
+    ctx_less: bool,
+}
+
+fn collect(
+    r: &Reporter,
+    out: &[u8],
+    start: usize,
+    oops: usize,
+    keep_questionable: bool,
+) -> Collected {
+    let first = console::lines_from(out, start).next();
+    let ctx = first.map(|l| console::prefix(l.text).tag).unwrap_or(None);
+    let kernel_ctx = first.is_some_and(|l| console::prefix(l.text).kernel);
+    let mut prefix: Vec<Vec<u8>> = Vec::new();
+    // The preamble: a few lines of the same context just before the header.
+    let back_from = start.saturating_sub(16 << 10);
+    let back_from = console::line_start(out, back_from.max(1) - 1).min(start);
+    for l in console::lines_from(&out[..start], back_from) {
+        let p = console::prefix(l.text);
+        let body = &l.text[p.body..];
+        if p.tag == ctx
+            && (p.kernel || !kernel_ctx)
+            && !body.is_empty()
+            && !console::is_questionable(body)
+        {
+            prefix.push(body[..body.len().min(MAX_LINE_BYTES)].to_vec());
+            if prefix.len() > PREFIX_LINES {
+                prefix.remove(0);
+            }
+        }
+    }
+    let mut text = Vec::new();
+    let mut title_end = None;
+    let mut end = start;
+    let mut text_lines = prefix.len();
+    let mut skip_rest = false;
+    // Untagged logs interleave other tasks' frames: only count ours (after a trace header).
+    let (mut seen_trace, mut seen_frames, mut last_was_frame) = (ctx.is_some(), false, false);
+    let scan_end = start.saturating_add(MAX_SCAN_BYTES).min(out.len());
+    let mut cpu_traceback = false;
+    for l in console::lines_from(&out[..scan_end], start) {
+        if text.len() >= MAX_REPORT_BYTES
+            || title_end.is_some_and(|e| text.len() - e > MAX_TAIL_BYTES)
+        {
+            break;
+        }
+        let is_first = l.start == start;
+        let p = console::prefix(l.text);
+        // Once the crash is known to be kernel console output, lines that are
+        // not (the fuzzer's own chatter) belong to no context.
+        // After "Sending NMI from CPU", the other CPUs' backtraces (printed in
+        // their own contexts) are part of this report.
+        let other_ctx = p.tag != ctx && !(cpu_traceback && p.kernel);
+        if !is_first && (other_ctx || (kernel_ctx && !p.kernel)) {
+            continue;
+        }
+        let body = &l.text[p.body..];
+        if p.tag == ctx
+            && (contains(body, b"Sending NMI from CPU")
+                || contains(body, b"NMI backtrace for cpus"))
+        {
+            cpu_traceback = true;
+        }
+        let second = if !is_first && title_end.is_none() && r.scanner.find(l.text).is_some() {
+            r.match_line(l.text)
+        } else {
+            None
+        };
+        if let Some(o) = second
+            // The hung-task detector reports every blocked task in a row: one report.
+            && !(o == oops && r.oopses[o].header == b"INFO:")
+            && (seen_frames || r.oopses[o].starts_report)
+        {
+            // Another crash starts once this one has shown its stack; an oops
+            // line wedged between two frame lines is interleaved noise.
+            let next_is_frame = console::lines_from(out, l.next)
+                .next()
+                .is_some_and(|n| r.frames.is_frame(&n.text[console::prefix(n.text).body..]));
+            if last_was_frame && next_is_frame {
+                continue;
+            }
+            title_end = Some(text.len());
+        }
+        if r.frames.is_stack_start(body) {
+            seen_trace = true;
+        }
+        let is_frame = r.frames.is_frame(body);
+        seen_frames |= is_frame && seen_trace;
+        last_was_frame = is_frame;
+        if !keep_questionable && console::is_questionable(body) {
+            continue;
+        }
+        end = l.next;
+        text_lines += 1;
+        let mut skip = skip_rest;
+        if contains(body, b"Disabling lock debugging due to kernel taint") {
+            skip = true;
+        } else if text_lines > 25 && contains(body, b"Kernel panic - not syncing") {
+            // The panic_on_warn panic repeats the stack already shown.
+            skip_rest = true;
+            skip = true;
+        }
+        if !skip {
+            text.extend_from_slice(&body[..body.len().min(MAX_LINE_BYTES)]);
+            text.push(b'\n');
+        }
+    }
+    // The report ends where the next crash starts; with caller tags the other
+    // crash's lines are already filtered out, so the title may use them all.
+    let report_end = title_end.unwrap_or(text.len());
+    let title_end = if ctx.is_some() {
+        text.len()
+    } else {
+        report_end
+    };
+    Collected {
+        text,
+        title_end,
+        report_end,
+        prefix,
+        end,
+        ctx_less: ctx.is_none(),
+    }
+}
+
+/// What the format table says about a report text.
+struct Described {
+    title: String,
+    alts: Vec<String>,
+    corrupted: Option<&'static str>,
+    format: Option<usize>,
+    /// No frame was found where the format expected one.
+    no_frames: bool,
+}
+
+fn describe(r: &Reporter, oops: usize, text: &[u8]) -> Described {
+    let o = &r.oopses[oops];
+    let mut best: Option<(usize, usize)> = None;
+    for (i, f) in o.formats.iter().enumerate() {
+        if let Some(m) = f.title.find(text)
+            && best.is_none_or(|(pos, _)| m.start() < pos)
+        {
+            if f.report.as_ref().is_some_and(|re| !re.is_match(text)) {
+                continue;
+            }
+            best = Some((m.start(), i));
+        }
+    }
+    let Some((pos, fi)) = best else {
+        return fallback(r, oops, text);
+    };
+    let f: &Format = &o.formats[fi];
+    let caps_re = f.report.as_ref().unwrap_or(&f.title);
+    let groups: Vec<String> = caps_re
+        .captures(&text[pos..])
+        .map(|c| {
+            c.iter()
+                .skip(1)
+                .map(|m| m.map_or(String::new(), |m| lossy(m.as_bytes())))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut d = Described {
+        title: String::new(),
+        alts: Vec::new(),
+        corrupted: None,
+        format: Some(fi),
+        no_frames: false,
+    };
+    let Some(stack) = &f.stack else {
+        d.title = title::fill(f.fmt, &groups, "");
+        d.alts = f
+            .alt
+            .iter()
+            .map(|a| title::fill(a, &groups, ""))
+            .filter(|a| *a != d.title)
+            .collect();
+        return d;
+    };
+    let ex = r.frames.extract(stack, &text[pos..]);
+    if ex.raw.is_empty() {
+        d.no_frames = true;
+        d.corrupted = Some("no frames extracted");
+        d.title = title::fill(f.fmt, &groups, "corrupted");
+        d.alts = f
+            .alt
+            .iter()
+            .map(|a| title::fill(a, &groups, "corrupted"))
+            .collect();
+        return d;
+    }
+    let (canon, mut others) = if ex.name != ex.raw {
+        (ex.name.clone(), vec![ex.raw.clone()])
+    } else {
+        title::frame_variants(&ex.raw)
+    };
+    others.retain(|o| *o != canon);
+    d.title = title::fill(f.fmt, &groups, &canon);
+    let mut alts = Vec::new();
+    for v in &others {
+        alts.push(title::fill(f.fmt, &groups, v));
+    }
+    for a in f.alt {
+        alts.push(title::fill(a, &groups, &canon));
+        for v in &others {
+            alts.push(title::fill(a, &groups, v));
+        }
+    }
+    d.alts = alts;
+    d
+}
+
+/// No format matched: the header line itself is the title.
+fn fallback(r: &Reporter, oops: usize, text: &[u8]) -> Described {
+    let o = &r.oopses[oops];
+    let first = console::find(text, o.header).unwrap_or(0);
+    let end = console::line_end(text, first);
+    let matched_title = o.formats.iter().any(|f| f.title.is_match(text));
+    Described {
+        title: lossy(&text[first..end]),
+        alts: Vec::new(),
+        corrupted: matched_title.then_some("matched title but not report"),
+        format: None,
+        no_frames: false,
+    }
+}
+
+fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+pub(crate) fn build(
+    r: &Reporter,
+    out: &[u8],
+    start: usize,
+    oops: usize,
+    suppressed: bool,
+) -> Report {
+    let mut c = collect(r, out, start, oops, false);
+    let mut d = describe(r, oops, &c.text[..c.title_end]);
+    if d.no_frames && c.ctx_less {
+        // Retry with the frames the unwinder marked unreliable (only for
+        // logs without caller tags: tagged logs are clean enough to trust).
+        let c2 = collect(r, out, start, oops, true);
+        let d2 = describe(r, oops, &c2.text[..c2.title_end]);
+        if !d2.no_frames {
+            c = c2;
+            d = d2;
+        }
+    }
+    let title = r.norm.title(&d.title);
+    let mut alts: Vec<String> = d
+        .alts
+        .iter()
+        .map(|a| r.norm.title(a))
+        .filter(|a| *a != title && !a.is_empty())
+        .collect();
+    alts.sort();
+    alts.dedup();
+    let format = d.format.map(|i| &r.oopses[oops].formats[i]);
+    let mut reason = d.corrupted.map(str::to_string);
+    // A bare header line that no format knows is taken at face value.
+    if reason.is_none() && format.is_some() {
+        reason =
+            corrupted::check(r, &r.aux, &title, &c.text[..c.title_end], format).map(str::to_string);
+    }
+    let mut report = Vec::new();
+    for p in &c.prefix {
+        report.extend_from_slice(p);
+        report.push(b'\n');
+    }
+    report.extend_from_slice(&c.text[..c.report_end]);
+    // The frame is what the title blames (also for titles built without a
+    // stack, e.g. KCSAN's "in a / b").
+    let frame = r
+        .aux
+        .title_frame
+        .captures(title.as_bytes())
+        .and_then(|c| c.get(1))
+        .map(|m| String::from_utf8_lossy(m.as_bytes()).into_owned())
+        .unwrap_or_default();
+    let guilty_file = guilty::guilty_file(&r.aux, &r.frames, &c.text);
+    let tail = &out[start..start.saturating_add(MAX_SCAN_BYTES).min(out.len())];
+    // The executor's "Comm:" line may sit in another CPU's context.
+    let executor = executor(&r.aux, &c.text).or_else(|| executor(&r.aux, tail));
+    Report {
+        crash_type: crash_type_of_title(&title),
+        title,
+        alt_titles: alts,
+        report,
+        frame,
+        guilty_file,
+        corrupted: reason.is_some(),
+        corrupted_reason: reason.unwrap_or_default(),
+        suppressed,
+        panicked: contains(tail, b"Kernel panic - not syncing"),
+        executor,
+        start,
+        end: c.end,
+    }
+}
+
+fn executor(aux: &Aux, text: &[u8]) -> Option<Executor> {
+    let c = aux.executor.captures(text)?;
+    let num = |i: usize| {
+        std::str::from_utf8(c.get(i)?.as_bytes())
+            .ok()?
+            .parse::<u64>()
+            .ok()
+    };
+    Some(Executor {
+        proc: num(1)?,
+        id: num(2)?,
+    })
+}

@@ -1,0 +1,157 @@
+//! Formats for `WARNING:` (WARN_ON and the lockdep family) and `INFO:`
+//! (hung tasks, RCU stalls, lockdep notices).
+
+use crate::oops_table::{Extractor, FormatDef as F, OopsDef, TRACE};
+use crate::table_bug::{CALL_TRACE, STALL_TRACE};
+
+/// WARN_ON reports blame the faulting IP or the call trace, not the function
+/// on the "WARNING: ... at file:line func" line: a WARNING line without a
+/// trace after it is a truncated report.
+const WARN_PARTS: &[&str] = &["{{RIP}}", "{{CALLTRACE}}", TRACE];
+const LOCK_AT: &[&str] = &[
+    r"at: (?:{{PC}} +)?{{FUNC}}",
+    r"at: (?:{{PC}} +)?{{FUNC}}",
+    TRACE,
+];
+/// Lock-order reports blame the code that made the lock irq-safe.
+const LOCK_ORDER: &[&str] = &[r"which became (?:SOFTIRQ|HARDIRQ)-irq-safe at:", TRACE];
+const LOCKDEP_SKIP: &[&str] = &[
+    "^process_one_work",
+    "^worker_thread",
+    "^kill_fasync",
+    "^__kill_fasync",
+    "^flush_workqueue",
+    "^__flush_workqueue",
+    "^lock_sock",
+    "^release_sock",
+    "^lock_timer_base",
+    "^__lock_sock",
+    "^sk_lock",
+    "^lock_page",
+    "^lock_rename",
+];
+const WARN_SKIP: &[&str] = &["^__warn", "^warn_", "^report_bug"];
+const ODEBUG_SKIP: &[&str] = &[
+    "^debug_",
+    "^__debug_",
+    "^free_obj_work",
+    "^timer_fixup",
+    "^work_fixup",
+    "^hrtimer_fixup",
+    "^__init_work",
+    "^destroy_timer_on_stack",
+    "^__del_timer",
+    "^kvfree",
+    "^free_",
+    "^__free",
+    "^devm_",
+    "^devres_",
+    "^release_nodes",
+    "^vfree",
+    "^__vunmap",
+];
+const HUNG_RE: &str = r"INFO: task [^\n]* (?:blocked for more than [0-9]+ seconds|blocked in I/O wait for more than [0-9]+ seconds)";
+
+pub(crate) static OOPSES: &[OopsDef] = &[
+    OopsDef {
+        header: "WARNING:",
+        suppress: &[
+            r"WARNING: /etc/ssh/moduli does not exist",
+            r"WARNING: workqueue cpumask: online intersect > possible intersect",
+            r"WARNING: [Tt]he mand mount option",
+            r"WARNING: Unsupported flag value",
+            r"XFS \([^)]*\): WARNING",
+            r"WARNING: fbcon: Driver",
+            r"WARNING: Read-only filesystem",
+            r"Hardware name: .*WARNING",
+            r"WARNING: See https://",
+            r"WARNING: kernel not compiled with",
+            r"(?i)uses deprecated v2 capabilities",
+        ],
+        formats: &[
+            F::new(r"WARNING: [^\n]*lib/debugobjects\.c[^\n]* (?:debug_print|debug_check)", "WARNING: ODEBUG bug in {F}")
+                .stack_body(WARN_PARTS, ODEBUG_SKIP),
+            F::new(r"WARNING: [^\n]*(?:mm/usercopy\.c|usercopy_warn)", "WARNING: bad usercopy in {F}")
+                .stack_body(WARN_PARTS, &["^usercopy_", "^__check_heap_object", "^check_heap_object", "^__check_object_size", "^check_object_size", "^check_copy_size"]),
+            F::new(r"WARNING: [^\n]*lib/kobject\.c", "WARNING: kobject bug in {F}").stack_body(WARN_PARTS, &["^kobject_", "^kobj_"]),
+            F::new(r"WARNING: [^\n]*fs/proc/generic\.c", "WARNING: proc registration bug in {F}")
+                .stack_body(WARN_PARTS, &["^proc_register", "^proc_create", "^proc_mkdir", "^proc_net_mkdir", "^_proc_mkdir", "^proc_symlink"]),
+            F::new(r"WARNING: [^\n]*(?:lib/refcount\.c|refcount_warn_saturate)", "WARNING: refcount bug in {F}")
+                .stack_body(WARN_PARTS, &["^refcount_", "^__refcount_"]),
+            F::new(r"refcount_t: [^\n]*(?:\n[^\n]*)*?WARNING: ", "WARNING: refcount bug in {F}")
+                .stack_body(WARN_PARTS, &["^refcount_", "^__refcount_"]),
+            F::new(r"WARNING: [^\n]*mm/vmalloc\.c[^\n]*__vmalloc_node", "WARNING: zero-size vmalloc in {F}")
+                .stack_body(WARN_PARTS, &["^__vmalloc", "^vmalloc", "^vzalloc", "^kvmalloc", "^kvzalloc"]),
+            F::new(r"WARNING: [^\n]*(?:mm/slab_common\.c|mm/util\.c|mm/slab\.c|mm/slub\.c):[0-9]+ (?:__)?k(?:v)?(?:malloc|realloc)", "WARNING: kmalloc bug in {F}")
+                .stack_body(WARN_PARTS, &["^kmalloc", "^__kmalloc", "^kvmalloc", "^__kvmalloc", "^krealloc", "^free_large_kmalloc"]),
+            F::new(r"WARNING: [^\n]*(?:kernel/locking/lockdep\.c|DEBUG_LOCKS_WARN_ON)", "WARNING: locking bug in {F}")
+                .stack_body(WARN_PARTS, &["^lock_", "^__lock_", "^check_", "^validate_"]),
+            F::new(r"DEBUG_LOCKS_WARN_ON\([^\n]*\n[^\n]*(?:\n[^\n]*)?WARNING: ", "WARNING: locking bug in {F}")
+                .stack_body(WARN_PARTS, &["^lock_", "^__lock_", "^check_", "^validate_"]),
+            F::new(r"WARNING: possible circular locking dependency detected", "possible deadlock in {F}")
+                .report(r"WARNING: possible circular locking dependency detected(?:[^\n]*\n)+?[^\n]*is trying to acquire lock")
+                .stack(LOCK_AT, LOCKDEP_SKIP),
+            F::new(r"WARNING: possible recursive locking detected", "possible deadlock in {F}")
+                .report(r"WARNING: possible recursive locking detected(?:[^\n]*\n)+?[^\n]*is trying to acquire lock")
+                .stack(LOCK_AT, LOCKDEP_SKIP),
+            F::new(r"WARNING: (?:SOFTIRQ|HARDIRQ)-(?:safe|READ-safe) -> (?:SOFTIRQ|HARDIRQ)-(?:unsafe|READ-unsafe) lock order detected", "possible deadlock in {F}")
+                .stack(LOCK_ORDER, LOCKDEP_SKIP),
+            F::new(r"WARNING: possible irq lock inversion dependency detected", "possible deadlock in {F}").stack(LOCK_AT, LOCKDEP_SKIP),
+            F::new(r"WARNING: inconsistent lock state", "inconsistent lock state in {F}")
+                .report(r"WARNING: inconsistent lock state(?:[^\n]*\n)+?[^\n]*takes:")
+                .stack(&[r"takes:", r"at: (?:{{PC}} +)?{{FUNC}}", "{{CALLTRACE}}", TRACE], LOCKDEP_SKIP),
+            F::new(r"WARNING: suspicious RCU usage", "WARNING: suspicious RCU usage in {F}")
+                .report(r"WARNING: suspicious RCU usage(?:[^\n]*\n)+?[^\n]*stack backtrace:")
+                .stack(&[r"(?:Call (?:T|t)race:|stack backtrace:)", TRACE], &["^rcu_", "^__rcu_", "^lockdep_rcu", "^debug_lockdep"]),
+            F::new(r"WARNING: kernel stack regs at (?:[0-9a-f]+|\(____ptrval____\)) in [^\n]* has bad 'bp' value", "WARNING: kernel stack regs has bad 'bp' value").no_stack(),
+            F::new(r"WARNING: kernel stack frame pointer at [^\n]* has bad value", "WARNING: kernel stack regs has bad value").no_stack(),
+            F::new(r"WARNING: bad unlock balance detected!", "WARNING: bad unlock balance in {F}")
+                .stack(&[r"at: (?:{{PC}} +)?{{FUNC}}", "{{CALLTRACE}}", TRACE], LOCKDEP_SKIP),
+            F::new(r"WARNING: held lock freed!", "WARNING: held lock freed in {F}")
+                .stack(&[r"at: (?:{{PC}} +)?{{FUNC}}", "{{CALLTRACE}}", TRACE], LOCKDEP_SKIP),
+            F::new(r"WARNING: lock held when returning to user space!", "WARNING: lock held when returning to user space in {F}")
+                .stack(&[r"at: (?:{{PC}} +)?{{FUNC}}"], &[])
+                .no_stack(),
+            F::new(r"WARNING: [^\n]* still has locks held!", "WARNING: still has locks held in {F}")
+                .stack(&[r"at: (?:{{PC}} +)?{{FUNC}}", "{{CALLTRACE}}", TRACE], LOCKDEP_SKIP),
+            F::new(r"WARNING: [^\n]*drivers/usb/core/urb\.c[^\n]*usb_submit_urb", "WARNING in {F}/usb_submit_urb").stack_body(WARN_PARTS, WARN_SKIP),
+            F::new(r"WARNING: (?:[^\n]* at {{SRC}} |(?:\[[^\n]*\] )?{{SRC}} at )", "WARNING in {F}").stack_body(WARN_PARTS, WARN_SKIP),
+        ],
+    },
+    OopsDef {
+        header: "INFO:",
+        suppress: &[
+            r"INFO: lockdep is turned off",
+            r"INFO: Stall ended before state dump start",
+            r"INFO: NMI handler .* took too long to run",
+            r"[A-Za-z_]INFO:",
+            r"INFO: recovery required on readonly filesystem",
+            r"(?:Ext4|EXT4|ext4)[^\n]*INFO:",
+        ],
+        formats: &[
+            F::new(HUNG_RE, "INFO: task hung in {F}")
+                .alt(&["hang in {F}"])
+                .stack_ex(&["{{CALLTRACE}}", TRACE], &[], Extractor::Hang),
+            F::new(r"INFO: task [^\n]* can't die for more than [0-9]+ seconds", "INFO: task can't die in {F}")
+                .alt(&["hang in {F}"])
+                .stack_ex(&["{{CALLTRACE}}", TRACE], &[], Extractor::Hang),
+            F::new(r"INFO: rcu_(?:preempt|sched|bh|tasks[a-z_]*) (?:self-)?detected(?: expedited)? stalls?", "INFO: rcu detected stall in {F}")
+                .alt(&["stall in {F}"])
+                .stack_ex(STALL_TRACE, &[], Extractor::Stall),
+            F::new(r"INFO: rcu_(?:preempt|sched|bh) detected stall", "INFO: rcu detected stall in {F}")
+                .alt(&["stall in {F}"])
+                .stack_ex(STALL_TRACE, &[], Extractor::Stall),
+            F::new(r"INFO: trying to register non-static key", "INFO: trying to register non-static key in {F}")
+                .stack(CALL_TRACE, &["^register_lock_class", "^__lock_acquire", "^lock_acquire", "^assign_lock_key", "^lockdep_init_map", "^look_up_lock_class"]),
+            F::new(r"INFO: suspicious RCU usage", "INFO: suspicious RCU usage in {F}")
+                .stack(&[r"(?:Call (?:T|t)race:|stack backtrace:)", TRACE], &["^rcu_", "^__rcu_", "^lockdep_rcu", "^debug_lockdep"]),
+            F::new(r"INFO: possible circular locking dependency detected", "possible deadlock in {F}").stack(LOCK_AT, LOCKDEP_SKIP),
+            F::new(r"INFO: possible recursive locking detected", "possible deadlock in {F}").stack(LOCK_AT, LOCKDEP_SKIP),
+            F::new(r"INFO: (?:SOFTIRQ|HARDIRQ)-(?:safe|READ-safe) -> (?:SOFTIRQ|HARDIRQ)-(?:unsafe|READ-unsafe) lock order detected", "possible deadlock in {F}")
+                .stack(LOCK_AT, LOCKDEP_SKIP),
+            F::new(r"INFO: possible irq lock inversion dependency detected", "possible deadlock in {F}").stack(LOCK_AT, LOCKDEP_SKIP),
+            F::new(r"INFO: inconsistent lock state", "inconsistent lock state in {F}")
+                .stack(&[r"takes:", r"at: (?:{{PC}} +)?{{FUNC}}", "{{CALLTRACE}}", TRACE], LOCKDEP_SKIP),
+        ],
+    },
+];
