@@ -1,8 +1,9 @@
 //! A small pool: run a job for each index with at most `parallel` at once,
 //! handing each result to the caller (on the caller's thread) as it finishes.
 
-use std::sync::Mutex;
-use std::sync::mpsc;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Condvar, Mutex, mpsc};
 
 /// Runs `work(i)` for every `i` in `indices`, at most `parallel` at a time,
 /// and calls `on_done(i, result)` on the calling thread in completion order.
@@ -19,28 +20,27 @@ pub fn run_pool<T, W>(
     W: Fn(usize) -> T + Sync,
 {
     let parallel = parallel.clamp(1, indices.len().max(1));
-    let queue = Mutex::new(
-        indices
-            .iter()
-            .copied()
-            .collect::<std::collections::VecDeque<_>>(),
-    );
-    let stop = std::sync::atomic::AtomicBool::new(false);
+    let queue = Mutex::new(indices.iter().copied().collect::<VecDeque<_>>());
+    // A permit is taken before a job starts and given back only once the
+    // caller has seen its result, so a "stop" from `on_done` is seen before
+    // any further job starts (workers cannot run ahead of the caller).
+    let permits = (Mutex::new(parallel), Condvar::new());
+    let stop = AtomicBool::new(false);
     let (tx, rx) = mpsc::channel::<(usize, T)>();
     std::thread::scope(|s| {
         for _ in 0..parallel {
             let tx = tx.clone();
-            let (queue, work, stop) = (&queue, &work, &stop);
+            let (queue, work, stop, permits) = (&queue, &work, &stop, &permits);
             s.spawn(move || {
                 loop {
-                    if stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    if !take_permit(permits, stop) {
                         break;
                     }
-                    let next = match queue.lock() {
-                        Ok(mut q) => q.pop_front(),
-                        Err(_) => None,
+                    let next = queue.lock().ok().and_then(|mut q| q.pop_front());
+                    let Some(i) = next else {
+                        give_permit(permits);
+                        break;
                     };
-                    let Some(i) = next else { break };
                     let r = work(i);
                     if tx.send((i, r)).is_err() {
                         break;
@@ -51,10 +51,38 @@ pub fn run_pool<T, W>(
         drop(tx);
         for (i, r) in rx {
             if !on_done(i, r) {
-                stop.store(true, std::sync::atomic::Ordering::SeqCst);
+                stop.store(true, Ordering::SeqCst);
             }
+            give_permit(&permits);
         }
     });
+}
+
+/// Waits for a permit; `false` once the pool is stopping.
+fn take_permit(permits: &(Mutex<usize>, Condvar), stop: &AtomicBool) -> bool {
+    let (lock, cv) = permits;
+    let Ok(mut n) = lock.lock() else { return false };
+    loop {
+        if stop.load(Ordering::SeqCst) {
+            return false;
+        }
+        if *n > 0 {
+            *n -= 1;
+            return true;
+        }
+        n = match cv.wait(n) {
+            Ok(g) => g,
+            Err(_) => return false,
+        };
+    }
+}
+
+fn give_permit(permits: &(Mutex<usize>, Condvar)) {
+    let (lock, cv) = permits;
+    if let Ok(mut n) = lock.lock() {
+        *n += 1;
+    }
+    cv.notify_all();
 }
 
 #[cfg(test)]
