@@ -8,8 +8,10 @@
 //! our git calls) and pinned to `LC_ALL=C` so messages can be parsed.
 
 mod cmd;
+mod groups;
 mod output;
 mod run;
 
 pub use cmd::{CancelToken, Cmd};
+pub use groups::{end_leftovers, stop_tracking_groups, track_groups_in};
 pub use output::{Output, ProcError, Status, Stream};

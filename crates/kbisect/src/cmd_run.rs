@@ -156,6 +156,12 @@ pub fn execute(job: &Job, show_progress: bool) -> Result<Finished, Failure> {
             workdir.display()
         ));
     }
+    if session.leftover_groups() > 0 {
+        note(&format!(
+            "ended {} process group(s) a killed kbisect left running in this work dir",
+            session.leftover_groups()
+        ));
+    }
     let cancel = cancel_token();
     let mut builder = CommandBuilder::new(
         CommandBuilderConfig {

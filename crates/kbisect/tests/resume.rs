@@ -131,6 +131,53 @@ fn kill_during_build_and_during_runs_then_resume() {
     assert_eq!(resumed, baseline);
 }
 
+/// Whether `pid` is running (a zombie is not).
+fn alive(pid: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            s.rsplit(')')
+                .next()
+                .map(|r| r.trim_start().chars().next() != Some('Z'))
+        })
+        .unwrap_or(false)
+}
+
+#[test]
+fn build_left_running_by_kill9_is_ended_on_resume() {
+    let fx = fixture();
+    let tmp = tempfile::tempdir().unwrap();
+    let wd = tmp.path().join("wd");
+    let m = tmp.path().join("marks");
+    std::fs::create_dir_all(&m).unwrap();
+    let mut child = kbisect()
+        .args(fx.run_args(&wd))
+        .env("MARKS", &m)
+        .env("BUILD_DELAY", "60")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(&mut child, "the first build", || marks(&m, "build-") >= 1);
+    kill9(child);
+    let mark = std::fs::read_dir(&m)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let pid = std::fs::read_to_string(mark).unwrap().trim().to_string();
+    assert!(
+        alive(&pid),
+        "the orphaned build should still run after kill -9"
+    );
+    let out = kbisect().args(fx.run_args(&wd)).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("ended 1 process group"), "{stderr}");
+    assert!(!alive(&pid), "the orphaned build was not ended");
+}
+
 #[test]
 fn second_process_on_the_same_workdir_is_refused() {
     let fx = fixture();

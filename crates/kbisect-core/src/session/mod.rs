@@ -29,6 +29,8 @@ use crate::model::{BuildOutcome, RunResult};
 
 /// Journal file name inside the work dir.
 pub const JOURNAL_FILE: &str = "journal.jsonl";
+/// Where the process groups of builds and runs in flight are recorded.
+pub const RUNNING_DIR: &str = "running";
 
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
@@ -92,6 +94,13 @@ pub struct SessionStats {
     pub runs_done: usize,
 }
 
+impl Drop for Session {
+    fn drop(&mut self) {
+        // The work dir may be removed next (the demo does).
+        kbisect_proc::stop_tracking_groups();
+    }
+}
+
 /// An open work dir. Holds the lock until dropped.
 #[derive(Debug)]
 pub struct Session {
@@ -101,6 +110,8 @@ pub struct Session {
     recorded: Mutex<Recorded>,
     journal_error: Mutex<Option<String>>,
     replayed_entries: usize,
+    /// Process groups a killed predecessor left running, ended on open.
+    leftover_groups: usize,
     builds_replayed: AtomicUsize,
     builds_done: AtomicUsize,
     runs_replayed: AtomicUsize,
@@ -122,6 +133,12 @@ impl Session {
             .canonicalize()
             .map_err(|e| SessionError::io(workdir, e))?;
         let lock = lock::lock(&dir)?;
+        // Holding the lock: whatever groups are recorded belong to a dead
+        // predecessor (killed with SIGKILL mid-build or mid-run). End them
+        // before they race with this run in the worktree.
+        let running = dir.join(RUNNING_DIR);
+        let leftover_groups =
+            kbisect_proc::track_groups_in(&running).map_err(|e| SessionError::io(&running, e))?;
         let (journal, entries) = Journal::open(&dir.join(JOURNAL_FILE), identity)?;
         let mut rec = Recorded::default();
         let replayed_entries = entries.len();
@@ -153,6 +170,7 @@ impl Session {
             recorded: Mutex::new(rec),
             journal_error: Mutex::new(None),
             replayed_entries,
+            leftover_groups,
             builds_replayed: AtomicUsize::new(0),
             builds_done: AtomicUsize::new(0),
             runs_replayed: AtomicUsize::new(0),
@@ -261,6 +279,11 @@ impl Session {
     /// could not answer (the cost of replaying it).
     pub fn first_new_action(&self) -> Option<Duration> {
         self.first_new_action.get().copied()
+    }
+
+    /// How many process groups a killed predecessor left running (ended).
+    pub fn leftover_groups(&self) -> usize {
+        self.leftover_groups
     }
 
     pub(crate) fn mark_new_action(&self) {

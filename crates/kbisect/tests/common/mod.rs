@@ -15,7 +15,7 @@ pub struct Fixture {
 }
 
 const BUILD: &str = r#"#!/bin/sh
-[ -n "$MARKS" ] && touch "$MARKS/build-$KBISECT_COMMIT"
+[ -n "$MARKS" ] && echo $$ > "$MARKS/build-$KBISECT_COMMIT"
 [ -n "$BUILD_DELAY" ] && sleep "$BUILD_DELAY"
 cp state "$KBISECT_OUT/state"
 "#;
