@@ -138,7 +138,7 @@ fn alive(pid: &str) -> bool {
         .and_then(|s| {
             s.rsplit(')')
                 .next()
-                .map(|r| r.trim_start().chars().next() != Some('Z'))
+                .map(|r| !r.trim_start().starts_with('Z'))
         })
         .unwrap_or(false)
 }
