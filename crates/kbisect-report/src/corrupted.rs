@@ -54,8 +54,28 @@ pub(crate) fn check(
         }
         has_trace = true;
     }
-    if !has_trace && !TRACE_KEYWORDS.iter().any(|k| contains(text, k)) {
+    if !has_trace && !TRACE_KEYWORDS.iter().any(|k| contains(text, k)) && !has_bare_trace(r, text) {
         return Some("no stack trace in report");
     }
     None
+}
+
+/// RISC-V prints the frames right after the registers, with no "Call
+/// Trace:" line: a run of "func+off/size" frame lines is a trace. (Old ARM
+/// "(f) from (g)" lines without "Backtrace:" stay suspect: they are what is
+/// left when the unwinder's header was lost.)
+fn has_bare_trace(r: &Reporter, text: &[u8]) -> bool {
+    const MIN_RUN: usize = 3;
+    let mut run = 0;
+    for l in text.split(|&c| c == b'\n') {
+        if r.frames.is_offset_frame(l) {
+            run += 1;
+            if run >= MIN_RUN {
+                return true;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    false
 }

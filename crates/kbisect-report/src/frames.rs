@@ -5,6 +5,7 @@ use regex::bytes::Regex;
 
 use crate::Error;
 use crate::oops_table::{Extractor, Stack, compile};
+use crate::skip_libs::SKIP_LIBS;
 use crate::skip_list::SKIP;
 
 /// Regexps that read one frame line (first group, and for ARM also the
@@ -43,7 +44,12 @@ const STACK_START: &[&str] = &[
 ];
 
 /// Lines that mean another stack is spliced into the one being read.
-const CORRUPTED_LINES: &[&str] = &[r"FAULT_INJECTION: forcing a failure"];
+/// A `should_fail*` frame is the fault injector's own dump_stack(): its
+/// stack was spliced in even when its "FAULT_INJECTION" line was not.
+const CORRUPTED_LINES: &[&str] = &[
+    r"FAULT_INJECTION: forcing a failure",
+    r"^ *(?:\[<?(?:0x)?[0-9a-f]+>?\] )?should_fail(?:slab|_alloc_page|_ex|_usercopy)?(?:\.[a-z0-9.]+)?\+0x",
+];
 
 /// Frames a stall report walks up to; the frame above is blamed.
 const STALL_ANCHORS: &[&str] = &[
@@ -183,7 +189,7 @@ impl FrameRules {
                 .map(|p| compile(p))
                 .collect::<Result<_, _>>()?,
             stack_start: any(STACK_START)?,
-            skip: any(SKIP)?,
+            skip: any(&[SKIP, SKIP_LIBS].concat())?,
             stall_anchor: any(STALL_ANCHORS)?,
             corrupted_line: any(CORRUPTED_LINES)?,
         })
@@ -206,6 +212,11 @@ impl FrameRules {
 
     pub(crate) fn is_infrastructure(&self, f: &[u8]) -> bool {
         self.skip.is_match(f)
+    }
+
+    /// A frame line of the "func+0x12/0x34" kind (not the ARM "from" kind).
+    pub(crate) fn is_offset_frame(&self, line: &[u8]) -> bool {
+        self.frame_res.first().is_some_and(|re| re.is_match(line))
     }
 
     pub(crate) fn is_frame(&self, line: &[u8]) -> bool {
@@ -331,7 +342,7 @@ impl FrameRules {
             return;
         }
         let demangled;
-        let f = match demangle(f) {
+        let f = match crate::demangle::demangle(f) {
             Some(d) => {
                 demangled = d;
                 &demangled[..]
@@ -364,16 +375,26 @@ impl FrameRules {
                         };
                     }
                 }
-                let mut prev: Option<&String> = None;
-                for f in frames {
-                    if self.stall_anchor.is_match(f.as_bytes())
-                        && let Some(p) = prev
-                    {
-                        return plain(p);
-                    }
-                    prev = Some(f);
-                }
-                Extracted::default()
+                // Blame the frame just above the first anchor, looking past
+                // infrastructure (locking, RCU helpers); when everything above
+                // the anchor is infrastructure, the interrupted frame itself.
+                let Some(at) = frames
+                    .iter()
+                    .enumerate()
+                    .skip(1)
+                    .find(|(_, f)| self.stall_anchor.is_match(f.as_bytes()))
+                    .map(|(i, _)| i)
+                else {
+                    return Extracted::default();
+                };
+                let above = &frames[..at];
+                above
+                    .iter()
+                    .rev()
+                    .find(|f| !self.skip.is_match(f.as_bytes()))
+                    .or(above.first())
+                    .map(plain)
+                    .unwrap_or_default()
             }
             Extractor::Hang => {
                 for f in frames {
@@ -420,13 +441,4 @@ fn join_at_lines(text: &[u8]) -> Vec<u8> {
         i += 1;
     }
     out
-}
-
-/// The plain name of an Itanium-mangled C++ function (`_Z8fakeNameiii`).
-fn demangle(f: &[u8]) -> Option<Vec<u8>> {
-    let rest = f.strip_prefix(b"_Z")?;
-    let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
-    let n: usize = std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()?;
-    let name = rest.get(digits..digits + n)?;
-    Some(name.to_vec())
 }

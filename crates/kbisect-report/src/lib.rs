@@ -16,12 +16,14 @@
 mod console;
 mod corrupted;
 mod crash_type;
+mod demangle;
 mod frames;
 mod guilty;
 mod oops_table;
 mod parse;
 mod report;
 mod scan;
+mod skip_libs;
 mod skip_list;
 mod suppress;
 mod table_bug;

@@ -37,7 +37,9 @@ impl Aux {
             source_file: compile(r"([a-zA-Z0-9_\-./]*[a-zA-Z0-9_\-]+\.(?:c|h|rs|S)):[0-9]+")?,
             guilty_skip: guilty::skip_regex()?,
             guilty_line_skip: compile(
-                r"(?:hardirqs|softirqs)\s+last\s+(?:enabled|disabled)|^Register r[0-9]+ information",
+                // Lockdep's held-lock list ("#0: (&lock), at: f+0x1 file.c:1")
+                // names where locks were taken, not where the bug is.
+                r"(?:hardirqs|softirqs)\s+last\s+(?:enabled|disabled)|^Register r[0-9]+ information|^\s*#[0-9]+:\s",
             )?,
         })
     }
@@ -52,17 +54,11 @@ struct Collected {
     report_end: usize,
     prefix: Vec<Vec<u8>>,
     end: usize,
-    /// The crash line carries no caller tag.
-    ctx_less: bool,
+    /// Another crash's header was printed in the middle of our stack.
+    interleaved: bool,
 }
 
-fn collect(
-    r: &Reporter,
-    out: &[u8],
-    start: usize,
-    oops: usize,
-    keep_questionable: bool,
-) -> Collected {
+fn collect(r: &Reporter, out: &[u8], start: usize, oops: usize) -> Collected {
     let first = console::lines_from(out, start).next();
     let ctx = first.map(|l| console::prefix(l.text).tag).unwrap_or(None);
     let kernel_ctx = first.is_some_and(|l| console::prefix(l.text).kernel);
@@ -93,6 +89,7 @@ fn collect(
     let (mut seen_trace, mut seen_frames, mut last_was_frame) = (ctx.is_some(), false, false);
     let scan_end = start.saturating_add(MAX_SCAN_BYTES).min(out.len());
     let mut cpu_traceback = false;
+    let mut interleaved = false;
     for l in console::lines_from(&out[..scan_end], start) {
         if text.len() >= MAX_REPORT_BYTES
             || title_end.is_some_and(|e| text.len() - e > MAX_TAIL_BYTES)
@@ -132,6 +129,8 @@ fn collect(
                 .next()
                 .is_some_and(|n| r.frames.is_frame(&n.text[console::prefix(n.text).body..]));
             if last_was_frame && next_is_frame {
+                // A one-line notice (no stack of its own) does not mix frames.
+                interleaved |= r.oopses[o].formats.iter().any(|f| f.stack.is_some());
                 continue;
             }
             title_end = Some(text.len());
@@ -142,7 +141,7 @@ fn collect(
         let is_frame = r.frames.is_frame(body);
         seen_frames |= is_frame && seen_trace;
         last_was_frame = is_frame;
-        if !keep_questionable && console::is_questionable(body) {
+        if console::is_questionable(body) {
             continue;
         }
         end = l.next;
@@ -174,7 +173,7 @@ fn collect(
         report_end,
         prefix,
         end,
-        ctx_less: ctx.is_none(),
+        interleaved,
     }
 }
 
@@ -184,8 +183,6 @@ struct Described {
     alts: Vec<String>,
     corrupted: Option<&'static str>,
     format: Option<usize>,
-    /// No frame was found where the format expected one.
-    no_frames: bool,
 }
 
 fn describe(r: &Reporter, oops: usize, text: &[u8]) -> Described {
@@ -220,7 +217,6 @@ fn describe(r: &Reporter, oops: usize, text: &[u8]) -> Described {
         alts: Vec::new(),
         corrupted: None,
         format: Some(fi),
-        no_frames: false,
     };
     let Some(stack) = &f.stack else {
         d.title = title::fill(f.fmt, &groups, "");
@@ -234,7 +230,6 @@ fn describe(r: &Reporter, oops: usize, text: &[u8]) -> Described {
     };
     let ex = r.frames.extract(stack, &text[pos..]);
     if ex.raw.is_empty() {
-        d.no_frames = true;
         d.corrupted = Some("no frames extracted");
         d.title = title::fill(f.fmt, &groups, "corrupted");
         d.alts = f
@@ -271,12 +266,22 @@ fn fallback(r: &Reporter, oops: usize, text: &[u8]) -> Described {
     let first = console::find(text, o.header).unwrap_or(0);
     let end = console::line_end(text, first);
     let matched_title = o.formats.iter().any(|f| f.title.is_match(text));
+    let line = &text[first..end];
+    // A header with nothing after it ("INFO:" then a cut) says nothing
+    // about the bug: name it like a report whose frame was lost.
+    if console::trim_start(line.get(o.header.len()..).unwrap_or_default()).is_empty() {
+        return Described {
+            title: format!("{} corrupted", lossy(o.header).trim_end()),
+            alts: Vec::new(),
+            corrupted: Some("header without a message"),
+            format: None,
+        };
+    }
     Described {
-        title: lossy(&text[first..end]),
+        title: lossy(line),
         alts: Vec::new(),
         corrupted: matched_title.then_some("matched title but not report"),
         format: None,
-        no_frames: false,
     }
 }
 
@@ -291,18 +296,10 @@ pub(crate) fn build(
     oops: usize,
     suppressed: bool,
 ) -> Report {
-    let mut c = collect(r, out, start, oops, false);
-    let mut d = describe(r, oops, &c.text[..c.title_end]);
-    if d.no_frames && c.ctx_less {
-        // Retry with the frames the unwinder marked unreliable (only for
-        // logs without caller tags: tagged logs are clean enough to trust).
-        let c2 = collect(r, out, start, oops, true);
-        let d2 = describe(r, oops, &c2.text[..c2.title_end]);
-        if !d2.no_frames {
-            c = c2;
-            d = d2;
-        }
-    }
+    // Frames the unwinder marks unreliable (" ? f+0x1") are never used,
+    // even when nothing else is left: a guess is worse than "corrupted".
+    let c = collect(r, out, start, oops);
+    let d = describe(r, oops, &c.text[..c.title_end]);
     let title = r.norm.title(&d.title);
     let mut alts: Vec<String> = d
         .alts
@@ -318,6 +315,10 @@ pub(crate) fn build(
     if reason.is_none() && format.is_some() {
         reason =
             corrupted::check(r, &r.aux, &title, &c.text[..c.title_end], format).map(str::to_string);
+    }
+    // Two reports printed at once: which lines are whose is a guess.
+    if reason.is_none() && c.interleaved {
+        reason = Some("another report interleaved with the stack".into());
     }
     let mut report = Vec::new();
     for p in &c.prefix {

@@ -89,7 +89,9 @@ const PREEMPT_SKIP: &[&str] = &[
 
 pub(crate) static OOPSES: &[OopsDef] = &[OopsDef {
     header: "BUG:",
-    suppress: &[r"[A-Za-z]BUG:", r"BUG: workqueue leaked lock or atomic"],
+    // arm64's "Internal error: Oops - BUG: <esr>" is the trap of a BUG(),
+    // reported under its own header.
+    suppress: &[r"[A-Za-z]BUG:", r"BUG: workqueue leaked lock or atomic", r"Oops - BUG: "],
     formats: &[
         F::new(
             r"BUG: KASAN: ([a-z\-]+) in {{FUNC}}[^\n]*\n(?:[^\n]*\n){0,8}?[^\n]*(Read|Write) (?:of size|at addr) (?:[0-9a-f]+)",
@@ -106,8 +108,11 @@ pub(crate) static OOPSES: &[OopsDef] = &[OopsDef {
         F::new(r"BUG: KASAN: (?:[a-z\-]+) in [^\n]* at addr", "KASAN: {1}")
             .report(r"BUG: KASAN: ([^\n]*)")
             .corrupted(),
+        // KASAN always says which access it caught ("Read of size 8 at
+        // addr"); without that line the report was cut or interleaved.
         F::new(r"BUG: KASAN: ([a-z\-]+) in {{FUNC}}", "KASAN: {1} in {F}")
-            .stack(&[r"BUG: KASAN: (?:[a-z\-]+) in {{FUNC}}", "{{CALLTRACE}}", TRACE], &[]),
+            .stack(&[r"BUG: KASAN: (?:[a-z\-]+) in {{FUNC}}", "{{CALLTRACE}}", TRACE], &[])
+            .corrupted(),
         F::new(r"BUG: KASAN: ([a-z\-]+) on address", "KASAN: {1} in {F}").stack(CALL_TRACE, &[]),
         F::new(r"BUG: KMSAN: ([a-z\-]+) in {{FUNC}}", "KMSAN: {1} in {F}")
             .alt(BAD_ACCESS)
@@ -164,7 +169,9 @@ pub(crate) static OOPSES: &[OopsDef] = &[OopsDef {
         F::new(r"BUG: Bad page state", "BUG: Bad page state in {F}")
             .report(r"BUG: Bad page state(?:[^\n]*\n){1,12}?[^\n]*page last allocated via")
             .stack(&[r"page last allocated via", TRACE], PAGE_ALLOC_SKIP),
-        F::new(r"BUG: Bad page state", "BUG: Bad page state in {F}").stack(CALL_TRACE, &["^bad_page", "^free_page", "^__free_page", "^free_pcp", "^free_unref", "^free_one_page", "^__free_one_page", "^release_pages", "^page_frag", "^__page_frag", "^free_the_page", "^__folio_put", "^folios_put", "^put_page", "^__put_page", "^check_free_page", "^free_pages_prepare", "^__free_pages_ok", "^free_compound_page", "^free_frozen_page", "^__free_frozen_page", "^__page_cache_release", "^free_tail_page", "^destroy_large_folio", "^prep_new_page", "^get_page_from_freelist", "^__folio_alloc", "^folio_alloc", "^__free_pages_prepare", "^skb_free_head", "^sk_skb_reason_drop", "^kfree_skb", "^__kfree_skb", "^skb_release", "^folio_add_lru", "^skb_release_data", "^folio_batch", "^__folio_batch", "^lru_add", "^free_pages_prepare", "^__put_compound_page", "^check_new_page", "^__dump_page"]),
+        // Without page_owner the stack is only the freeing path, which
+        // says nothing about who corrupted the page.
+        F::new(r"BUG: Bad page state", "BUG: Bad page state in corrupted").corrupted(),
         F::new(r"BUG: Bad rss-counter state", "BUG: Bad rss-counter state").no_stack(),
         F::new(r"BUG: bad unlock balance detected!", "BUG: bad unlock balance in {F}")
             .stack(&[r"at: (?:{{PC}} +)?{{FUNC}}", "{{CALLTRACE}}", TRACE], &[]),

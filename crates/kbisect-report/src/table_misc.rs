@@ -19,6 +19,16 @@ const USERCOPY_SKIP: &[&str] = &[
     "^__virt_addr_valid",
     "^check_stack_object",
 ];
+const RUST_PANIC_SKIP: &[&str] = &[
+    "^rust_",
+    "^_R",
+    "^core::",
+    "rust_begin_unwind",
+    "^__rustc::",
+    "^kernel::panic",
+    "rust_panic",
+    "^<core::",
+];
 const UBSAN_SKIP: &[&str] = &["^ubsan", "^__ubsan", "^handle_overflow", "^val_to_string"];
 
 pub(crate) static OOPSES: &[OopsDef] = &[
@@ -123,8 +133,13 @@ pub(crate) static OOPSES: &[OopsDef] = &[
                 .alt(&["stack-overflow in {F}"])
                 .stack_ex(CALL_TRACE, &["^schedule", "^__schedule", "^panic", "^schedule_debug", "^preempt_schedule", "^__cond_resched", "^_cond_resched"], Extractor::Stall),
             F::new(r"Kernel panic - not syncing: kernel stack overflow", "kernel stack overflow in {F}").stack(RIP_TRACE, &[]),
-            F::new(r"Kernel panic - not syncing: (?:Fatal exception|Fatal exception in interrupt)", "kernel panic: Fatal exception"),
-            F::new(r"Kernel panic - not syncing: (?:[a-zA-Z]+: )?panic_on_warn set", "kernel panic: panic_on_warn set"),
+            // These panics only follow another report (an oops, a WARNING or
+            // sanitizer report with panic_on_warn, a hung task, a lockup):
+            // caught as the first crash, that report's header was lost.
+            F::new(r"Kernel panic - not syncing: (?:Fatal exception|Fatal exception in interrupt)", "kernel panic: Fatal exception").corrupted(),
+            F::new(r"Kernel panic - not syncing: (?:[a-zA-Z]+: )?panic_on_warn set", "kernel panic: panic_on_warn set").corrupted(),
+            F::new(r"Kernel panic - not syncing: hung_task: blocked tasks", "kernel panic: hung_task: blocked tasks").corrupted(),
+            F::new(r"Kernel panic - not syncing: (softlockup: hung tasks|Hard LOCKUP|hardlockup: [a-zA-Z ]+|RCU Stall|panic_on_oops set)", "kernel panic: {1}").corrupted(),
             F::new(r"Kernel panic - not syncing: ([^\n]*?)(?: \.\.\.)?\s*(?:\n|$)", "kernel panic: {1}"),
         ],
     },
@@ -183,7 +198,13 @@ pub(crate) static OOPSES: &[OopsDef] = &[
     OopsDef {
         header: "panicked at",
         suppress: &[],
-        formats: &[F::new(r"rust_kernel: panicked at [^\n]*\n(?:[^\n]*\n)?[^\n]*?(attempt to [a-z ]+)", "{1} in {F}").stack(CALL_TRACE, &["^rust_", "^_R", "^core::", "^rust_begin_unwind", "^rust_panic"])],
+        // Rust panics: the message is on the line after "panicked at
+        // file:line:col:"; the frame is the first one outside the panic
+        // machinery (symbols are demangled, e.g. `<T as Trait>::method`).
+        formats: &[
+            F::new(r"rust_kernel: panicked at [^\n]*\n(?:[^\n]*\n)?[^\n]*?(attempt to [a-z ]+)", "{1} in {F}").stack(CALL_TRACE, RUST_PANIC_SKIP),
+            F::new(r"rust_kernel: panicked at [^\n]*:\n([^\n]{1,80})", "{1} in {F}").stack(CALL_TRACE, RUST_PANIC_SKIP),
+        ],
     },
     OopsDef {
         header: "panic: ",

@@ -103,8 +103,10 @@ pub(crate) static OOPSES: &[OopsDef] = &[
             F::new(r"WARNING: suspicious RCU usage", "WARNING: suspicious RCU usage in {F}")
                 .report(r"WARNING: suspicious RCU usage(?:[^\n]*\n)+?[^\n]*stack backtrace:")
                 .stack(&[r"(?:Call (?:T|t)race:|stack backtrace:)", TRACE], &["^rcu_", "^__rcu_", "^lockdep_rcu", "^debug_lockdep"]),
-            F::new(r"WARNING: kernel stack regs at (?:[0-9a-f]+|\(____ptrval____\)) in [^\n]* has bad 'bp' value", "WARNING: kernel stack regs has bad 'bp' value").no_stack(),
-            F::new(r"WARNING: kernel stack frame pointer at [^\n]* has bad value", "WARNING: kernel stack regs has bad value").no_stack(),
+            // Kernels that print raw addresses name the register; once
+            // pointers are hashed ("(ptrval)") both variants read alike.
+            F::new(r"WARNING: kernel stack regs at [0-9a-f]+ in [^\n]* has bad 'bp' value", "WARNING: kernel stack regs has bad 'bp' value").no_stack(),
+            F::new(r"WARNING: kernel stack (?:regs|frame pointer) at [^\n]* has bad (?:'[a-z]+' )?value", "WARNING: kernel stack regs has bad value").no_stack(),
             F::new(r"WARNING: bad unlock balance detected!", "WARNING: bad unlock balance in {F}")
                 .stack(&[r"at: (?:{{PC}} +)?{{FUNC}}", "{{CALLTRACE}}", TRACE], LOCKDEP_SKIP),
             F::new(r"WARNING: held lock freed!", "WARNING: held lock freed in {F}")
@@ -152,6 +154,9 @@ pub(crate) static OOPSES: &[OopsDef] = &[
             F::new(r"INFO: possible irq lock inversion dependency detected", "possible deadlock in {F}").stack(LOCK_AT, LOCKDEP_SKIP),
             F::new(r"INFO: inconsistent lock state", "inconsistent lock state in {F}")
                 .stack(&[r"takes:", r"at: (?:{{PC}} +)?{{FUNC}}", "{{CALLTRACE}}", TRACE], LOCKDEP_SKIP),
+            // SLUB debug prints these inside a "BUG <cache>: ..." report; seen
+            // as the first crash line, the report's own header was lost.
+            F::new(r"(INFO: (?:Allocated in|Freed in|Slab 0x|Object 0x|0x[0-9a-f]+-0x)[^\n]*)", "{1}").corrupted(),
         ],
     },
 ];
