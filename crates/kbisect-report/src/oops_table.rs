@@ -69,45 +69,44 @@ impl FormatDef {
         self.alt = a;
         self
     }
-    pub(crate) const fn stack(
-        mut self,
-        parts: &'static [&'static str],
-        skip: &'static [&'static str],
-    ) -> FormatDef {
-        self.stack = Some(StackDef {
-            parts,
-            skip,
-            extractor: Extractor::First,
-            need_body: false,
-        });
-        self
-    }
-    pub(crate) const fn stack_body(
-        mut self,
-        parts: &'static [&'static str],
-        skip: &'static [&'static str],
-    ) -> FormatDef {
-        self.stack = Some(StackDef {
-            parts,
-            skip,
-            extractor: Extractor::First,
-            need_body: true,
-        });
-        self
-    }
-    pub(crate) const fn stack_ex(
+    /// The stack to take the guilty frame from.
+    const fn with_stack(
         mut self,
         parts: &'static [&'static str],
         skip: &'static [&'static str],
         extractor: Extractor,
+        need_body: bool,
     ) -> FormatDef {
         self.stack = Some(StackDef {
             parts,
             skip,
             extractor,
-            need_body: false,
+            need_body,
         });
         self
+    }
+    pub(crate) const fn stack(
+        self,
+        parts: &'static [&'static str],
+        skip: &'static [&'static str],
+    ) -> FormatDef {
+        self.with_stack(parts, skip, Extractor::First, false)
+    }
+    /// Like `stack`, but a header without a body after it is corrupted.
+    pub(crate) const fn stack_body(
+        self,
+        parts: &'static [&'static str],
+        skip: &'static [&'static str],
+    ) -> FormatDef {
+        self.with_stack(parts, skip, Extractor::First, true)
+    }
+    pub(crate) const fn stack_ex(
+        self,
+        parts: &'static [&'static str],
+        skip: &'static [&'static str],
+        extractor: Extractor,
+    ) -> FormatDef {
+        self.with_stack(parts, skip, extractor, false)
     }
     pub(crate) const fn no_stack(mut self) -> FormatDef {
         self.no_stack = true;

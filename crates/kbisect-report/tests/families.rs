@@ -3,20 +3,9 @@
 //! prints), never copied from the corpus.
 #![allow(clippy::unwrap_used)]
 
-use kbisect_report::{Config, Reporter};
+mod common;
 
-fn reporter() -> Reporter {
-    Reporter::new(&Config::default()).unwrap()
-}
-
-/// Console lines of one task, with timestamps and a caller tag.
-fn log(lines: &str) -> Vec<u8> {
-    let mut out = Vec::new();
-    for (i, l) in lines.lines().enumerate() {
-        out.extend_from_slice(format!("[  100.{i:06}][ T4242] {l}\n").as_bytes());
-    }
-    out
-}
+use common::{log, reporter};
 
 const TASK_TRAILER: &str = " __x64_sys_ioctl+0x19d/0x210
  do_syscall_64+0xcd/0x250

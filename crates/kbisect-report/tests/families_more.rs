@@ -2,19 +2,9 @@
 //! flag a report as corrupted (second half of `families.rs`).
 #![allow(clippy::unwrap_used)]
 
-use kbisect_report::{Config, Reporter};
+mod common;
 
-fn reporter() -> Reporter {
-    Reporter::new(&Config::default()).unwrap()
-}
-
-fn log(lines: &str) -> Vec<u8> {
-    let mut out = Vec::new();
-    for (i, l) in lines.lines().enumerate() {
-        out.extend_from_slice(format!("[  100.{i:06}][ T4242] {l}\n").as_bytes());
-    }
-    out
-}
+use common::{log, reporter};
 
 fn log_untagged(lines: &str) -> Vec<u8> {
     let mut out = Vec::new();
