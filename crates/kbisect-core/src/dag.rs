@@ -14,8 +14,11 @@ pub enum Step {
     /// Test this revision. `left` and `steps` are what git prints:
     /// `Bisecting: LEFT revisions left to test after this (roughly STEPS steps)`.
     Test {
+        /// The revision.
         commit: CommitId,
+        /// Candidates left after this one.
         left: usize,
+        /// Steps left, roughly.
         steps: usize,
     },
     /// The first bad commit.
@@ -41,13 +44,16 @@ pub struct DagBisect {
 /// Why a DAG cannot be bisected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DagError {
+    /// The bad end is not in the DAG.
     #[error("the bad commit {0} is not in the range")]
     BadNotInRange(CommitId),
+    /// A commit marked is not in the DAG.
     #[error("commit {0} is not in the range")]
     NotInRange(CommitId),
 }
 
 impl DagBisect {
+    /// A bisection of `dag` whose bad end is `bad`.
     pub fn new(dag: Dag, bad: &CommitId) -> Result<Self, DagError> {
         let Dag { commits, parents } = dag;
         let bad_ix = commits
@@ -85,6 +91,7 @@ impl DagBisect {
         Ok(())
     }
 
+    /// The current bad end.
     pub fn bad(&self) -> &CommitId {
         &self.commits[self.bad as usize]
     }

@@ -1,95 +1,306 @@
-//! What the engine tells the world while it works. The binary renders these
-//! as syzbot's log lines and drives the progress display from them; the
-//! journal does not depend on them (it records builds and runs).
+//! What the engine tells the world while it works, as typed events. The
+//! renderers (syzbot's log, progress, e-mail, HTML) own every word; the
+//! engine never formats a line. The journal does not depend on events (it
+//! records builds and runs).
 
 use std::time::Duration;
 
+use kbisect_crash::CrashType;
 use kbisect_git::{Commit, CommitId};
-use kbisect_report::CrashType;
 
-use crate::model::{KernelSignature, RunResult, Verdict};
+use crate::model::{ArtifactSignature, RunResult, Verdict};
 
+/// How one run reads in the per-revision summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunLine {
+    /// Nothing crashed.
+    Ok,
+    /// A crash that counts (`crashed: TITLE`).
+    Crashed {
+        /// The crash title.
+        title: String,
+    },
+    /// A crash set aside as infrastructure noise (`ignore: TITLE`).
+    Ignored {
+        /// The crash title.
+        title: String,
+    },
+    /// The machine did not come up.
+    BootFailed {
+        /// Why.
+        reason: String,
+    },
+    /// The basic test (or the test itself, without a crash) failed.
+    TestFailed {
+        /// Why.
+        reason: String,
+    },
+    /// Lost to the infrastructure.
+    Infra {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Why the fix-bisection guard decided what it did about a revision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GuardStep {
+    /// `determine whether the revision contains the guilty commit`.
+    Checking,
+    /// `revision H crashed and is reachable`.
+    CrashedAncestor {
+        /// The crashing ancestor.
+        commit: CommitId,
+    },
+    /// `checking the merge base H`.
+    MergeBase {
+        /// The merge base.
+        commit: CommitId,
+    },
+    /// `no existing result, test the revision`.
+    TestingMergeBase,
+    /// `the bug was not introduced yet; pretend that kernel crashed`.
+    NotIntroducedYet,
+    /// `unable to determine whether there was a bug; skip the revision`.
+    CannotTell,
+}
+
+/// Something the engine did or found, in the order it happened.
 #[derive(Debug, Clone)]
 pub enum Event {
     /// `bisecting cause commit starting from H` / `bisecting fixing commit since H`.
-    Started { fix: bool, commit: String },
+    Started {
+        /// Fix bisection.
+        fix: bool,
+        /// The start commit as given.
+        given: String,
+        /// Its hash, when the given name was a ref (`HEAD`, a tag).
+        resolved: Option<CommitId>,
+        /// The strategy's name.
+        strategy: &'static str,
+    },
     /// `rewritten commit H reidentified by title 'T'`.
-    Reidentified { commit: CommitId, title: String },
-    /// A free-form line of the log (phase notes such as
-    /// `ensuring issue is reproducible on original commit H`).
-    Note(String),
+    Reidentified {
+        /// The commit found.
+        commit: CommitId,
+        /// The title it was found by.
+        title: String,
+    },
+    /// `fetch other tags and check if the commit is present`.
+    FetchingStart,
+    /// `ensuring issue is reproducible on original commit H`.
+    ReproducingStart {
+        /// The start commit.
+        commit: CommitId,
+    },
+    /// `picked [tags] out of N release tags`.
+    ReleasesPicked {
+        /// The tags to test, newest first.
+        picked: Vec<String>,
+        /// How many usable tags there were.
+        total: usize,
+    },
     /// `testing release vX.Y`.
-    TestingRelease { tag: String },
+    TestingRelease {
+        /// The tag.
+        tag: String,
+    },
+    /// `testing known-good commit H`.
+    TestingKnownGood {
+        /// The commit.
+        commit: CommitId,
+    },
+    /// `determining the merge base between H and H`.
+    FindingMergeBase {
+        /// The start commit.
+        start: CommitId,
+        /// HEAD of the branch.
+        head: CommitId,
+    },
+    /// `H/T is a merge base, check if it has the bug`.
+    CheckingMergeBase {
+        /// The merge base.
+        commit: CommitId,
+        /// Its title.
+        title: String,
+    },
+    /// `testing current HEAD H`.
+    TestingHead {
+        /// HEAD of the branch.
+        commit: CommitId,
+    },
+    /// The range phase ended the bisection (horizon results).
+    RangeEnded {
+        /// Why.
+        why: RangeEnd,
+    },
     /// `testing commit H with COMPILER` (before the build starts).
     TestingCommit {
+        /// The revision.
         commit: CommitId,
+        /// Its title.
         title: String,
-        compiler: String,
+        /// The compiler identity, when the builder names one.
+        compiler: Option<String>,
     },
-    /// The build finished: `kernel signature: S`, or the build error line.
+    /// The build finished: its signature, or its error.
     Built {
+        /// The revision.
         commit: CommitId,
-        signature: Option<KernelSignature>,
+        /// The artifact's signature, when it built and has one.
+        signature: Option<ArtifactSignature>,
+        /// The build error's title, when it failed.
         error: Option<String>,
+        /// How long it took.
         duration: Duration,
     },
     /// Runs are starting.
-    RunsStarted { commit: CommitId, runs: usize },
+    RunsStarted {
+        /// The revision.
+        commit: CommitId,
+        /// How many runs.
+        runs: usize,
+    },
     /// One run finished (progress only; the summary is `RunsSummary`).
     RunFinished {
+        /// The revision.
         commit: CommitId,
+        /// The run's index.
         index: usize,
+        /// Its result.
         result: RunResult,
     },
     /// `all runs: X` or one `run #i: X` line per run.
-    RunsSummary { lines: Vec<String> },
+    RunsSummary {
+        /// The revision.
+        commit: CommitId,
+        /// Every run, in index order.
+        runs: Vec<RunLine>,
+    },
     /// `representative crash: T, types: [..]`.
     Representative {
+        /// The representative crash's title.
         title: String,
+        /// The crash types it stands for.
         types: Vec<CrashType>,
     },
-    /// The verdict on a revision, in crash terms.
+    /// `unable to determine the verdict: ...` (a skip from too few usable runs).
+    Undetermined {
+        /// Good runs seen.
+        good: usize,
+        /// Good runs wanted for a good verdict.
+        want_good: usize,
+        /// Usable runs wanted for a bad verdict.
+        want_total: usize,
+        /// Usable runs seen.
+        usable: usize,
+    },
+    /// The verdict on a revision, in crash terms; `false negative chance:
+    /// X` for a good one.
     Verdict {
+        /// The revision.
         commit: CommitId,
+        /// The verdict.
         verdict: Verdict,
+        /// Chance that a good verdict is wrong.
         false_negative: Option<f64>,
     },
+    /// The fix-bisection guard's reasoning about one revision.
+    Guard {
+        /// What it did or found.
+        step: GuardStep,
+    },
     /// `# git bisect start BAD GOOD...`.
-    BisectStart { bad: CommitId, goods: Vec<CommitId> },
+    BisectStart {
+        /// The bad end.
+        bad: CommitId,
+        /// The good ends.
+        goods: Vec<CommitId>,
+    },
     /// `# git bisect good|bad|skip H`, in git bisect's terms (fix bisection inverted).
-    BisectMark { term: Verdict, commit: CommitId },
+    BisectMark {
+        /// The term.
+        term: Verdict,
+        /// The revision.
+        commit: CommitId,
+    },
     /// `Bisecting: N revisions left to test after this (roughly K steps)` and `[H] title`.
     BisectNext {
+        /// Candidates left.
         left: usize,
+        /// Steps left, roughly.
         steps: usize,
+        /// The revision to test next.
         commit: CommitId,
+        /// Its title.
         title: String,
     },
     /// `H is the first bad commit` + the commit's header, message and diffstat.
     FirstBad {
+        /// The culprit.
         commit: Box<Commit>,
+        /// Its diffstat.
         diffstat: String,
     },
     /// `There are only 'skip'ped commits left to test.` and the candidates.
-    OnlySkippedLeft { candidates: Vec<CommitId> },
+    OnlySkippedLeft {
+        /// The candidates.
+        candidates: Vec<CommitId>,
+    },
+    /// `accumulated error probability: X`.
+    ErrorProbability {
+        /// 1 − confidence.
+        probability: f64,
+    },
+    /// The culprit's release flag could not be computed.
+    ReleaseCheckFailed {
+        /// Why.
+        error: String,
+    },
+    /// `parent commit H wasn't tested` (built for the no-op check).
+    ParentNotTested {
+        /// The parent.
+        parent: CommitId,
+    },
+    /// `failed to detect noop change: the parent did not build`.
+    NoopUndetermined,
     /// `culprit signature: S` / `parent  signature: S`.
     Signatures {
-        culprit: KernelSignature,
-        parent: KernelSignature,
+        /// The culprit's signature.
+        culprit: ArtifactSignature,
+        /// Its parent's signature.
+        parent: ArtifactSignature,
     },
     /// `reproducer is flaky (P repro chance estimate)` and
     /// `revisions tested: N, total time: T (build: B, test: T)`.
     Totals {
+        /// Revisions tested.
         revisions: usize,
+        /// Wall time.
         total: Duration,
+        /// Time spent building.
         build: Duration,
+        /// Time spent testing.
         test: Duration,
+        /// The repro chance estimate, when the reproducer is flaky.
         flaky: Option<f64>,
     },
 }
 
-/// Where events go. `&mut dyn FnMut(&Event)` implements it.
+/// Why the range phase ended the bisection with a horizon result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RangeEnd {
+    /// `reproducer does not crash the merge base, so there's no known bad commit`.
+    MergeBaseClean,
+    /// `crash still not fixed/happens on the oldest tested release`.
+    StillCrashes,
+    /// `HEAD had kernel build, boot or test errors`.
+    HeadBroken,
+}
+
+/// Where events go. Closures `FnMut(&Event)` implement it.
 pub trait EventSink {
+    /// Receives one event.
     fn event(&mut self, e: &Event);
 }
 

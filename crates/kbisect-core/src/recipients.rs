@@ -8,8 +8,11 @@ use kbisect_git::Commit;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Who to tell, sorted and de-duplicated.
 pub struct Recipients {
+    /// Addressed directly.
     pub to: Vec<String>,
+    /// Copied.
     pub cc: Vec<String>,
 }
 

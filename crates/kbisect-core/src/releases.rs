@@ -3,36 +3,45 @@
 
 use kbisect_git::{ReleaseTag, parse_release_tag};
 
-/// Drops `-rc` tags and everything older than the compiler's horizon tag
-/// (kept itself) when that tag is among them. Input and output newest first.
-pub fn usable_tags(tags: &[ReleaseTag], horizon: Option<&str>) -> Vec<String> {
-    let mut out: Vec<String> = tags
+/// Drops pre-release tags and everything older than the compiler's horizon
+/// tag (kept itself) when that tag is among them. Input and output newest
+/// first; each tag with whether it is a point release (`vX.Y.Z`).
+pub fn usable_tags(tags: &[ReleaseTag], horizon: Option<&str>) -> Vec<(String, bool)> {
+    let mut out: Vec<(String, bool)> = tags
         .iter()
-        .filter(|t| t.version.rc.is_none())
-        .map(|t| t.name.clone())
+        .filter(|t| !t.version.is_prerelease())
+        .map(|t| (t.name.clone(), t.version.sub_release))
         .collect();
     if let Some(h) = horizon
-        && let Some(pos) = out.iter().position(|t| t == h)
+        && let Some(pos) = out.iter().position(|(t, _)| t == h)
     {
         out.truncate(pos + 1);
     }
     out
 }
 
-/// Picks the subset to test, newest first: the two newest sub-releases
-/// (`vX.Y.Z` before the first `vX.Y`), the middle one when there are many,
-/// then releases with a step that grows (1, then 2 from the 4th, 3 from the
-/// 12th), always ending with the oldest.
+/// [`pick_releases`] over kernel-style tag names.
 pub fn pick_release_tags(all: &[String]) -> Vec<String> {
+    let tags: Vec<(String, bool)> = all
+        .iter()
+        .map(|t| {
+            let sub = parse_release_tag(t).is_some_and(|v| v.rc.is_some() || v.patch.is_some());
+            (t.clone(), sub)
+        })
+        .collect();
+    pick_releases(&tags)
+}
+
+/// Picks the subset to test, newest first: the two newest point releases
+/// (before the first release), the middle one when there are many, then
+/// releases with a step that grows (1, then 2 from the 4th, 3 from the
+/// 12th), always ending with the oldest.
+pub fn pick_releases(all: &[(String, bool)]) -> Vec<String> {
     let mut sub = Vec::new();
     let mut rel = Vec::new();
     let mut releases_began = false;
-    for tag in all {
-        let is_release = match parse_release_tag(tag) {
-            None => true,
-            Some(v) => v.rc.is_none() && v.patch.is_none(),
-        };
-        if is_release {
+    for (tag, is_sub) in all {
+        if !is_sub {
             releases_began = true;
             rel.push(tag.clone());
         }

@@ -1,7 +1,7 @@
 //! The representative crash of a revision and the crash types it shows
 //! (`../shared/conformance/representative.toml`).
 
-use kbisect_report::CrashType;
+use kbisect_crash::CrashType;
 
 use crate::model::Crash;
 
@@ -10,6 +10,7 @@ use crate::model::Crash;
 pub struct Representative {
     /// Index into the crashes given to `pick`.
     pub index: Option<usize>,
+    /// The crash types taken, most frequent first.
     pub types: Vec<CrashType>,
     /// Some crash types were left out.
     pub others: bool,

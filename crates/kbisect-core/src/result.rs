@@ -3,11 +3,11 @@
 
 use std::time::Duration;
 
+use kbisect_crash::CrashType;
 use kbisect_git::{Commit, CommitId};
-use kbisect_report::CrashType;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{BuildOutcome, Crash, KernelConfig, KernelSignature, RunResult, Verdict};
+use crate::model::{ArtifactSignature, BuildConfig, BuildOutcome, Crash, RunResult, Verdict};
 
 /// Why a revision was tested.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,7 +18,10 @@ pub enum Purpose {
     /// A candidate config during config minimization.
     ConfigMinimization,
     /// A release tag during the release walk.
-    Release { tag: String },
+    Release {
+        /// The tag.
+        tag: String,
+    },
     /// A commit the user said does not crash (checked, not trusted).
     KnownGood,
     /// HEAD of the branch (fix bisection).
@@ -31,39 +34,59 @@ pub enum Purpose {
     ParentBuild,
 }
 
-/// Everything observed on one revision.
+/// Everything observed on one revision tested (or built) once: the one
+/// per-revision record, built step by step as the revision is tested and
+/// kept as evidence.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RevisionEvidence {
+    /// The revision.
     pub commit: CommitId,
+    /// Its title.
     pub title: String,
+    /// Why it was tested.
     pub purpose: Purpose,
+    /// The config it was built with (hash).
     pub config_hash: String,
-    pub compiler: String,
+    /// The compiler identity logged for it, if any.
+    pub compiler: Option<String>,
+    /// The build's outcome.
     pub build: BuildOutcome,
+    /// Every run, in index order.
     pub runs: Vec<RunResult>,
     /// Crash terms (before fix-bisection inversion); `None` for build-only.
     pub verdict: Option<Verdict>,
+    /// Runs that passed.
     pub good: usize,
+    /// Runs that crashed (transient crashes set aside).
     pub bad: usize,
+    /// Runs lost to the infrastructure.
     pub infra: usize,
+    /// Boot failures, test failures and ignored crashes.
     pub skip: usize,
+    /// Crashed runs among the usable ones.
     pub bad_ratio: f64,
     /// Chance that a good verdict is right (1.0 for other verdicts).
     pub confidence: f64,
     /// The representative crash of the revision, if it crashed.
     pub crash: Option<Crash>,
+    /// The crash types the representative crash stands for.
     pub crash_types: Vec<CrashType>,
+    /// The report the revision stands for in a result: its crash, or why
+    /// it could not be judged (`failed building H: ...`).
+    #[serde(default)]
+    pub report: Option<ResultReport>,
+    /// Time spent in runs.
     #[serde(with = "crate::model::duration_secs")]
     pub test_time: Duration,
 }
 
 impl RevisionEvidence {
-    /// Evidence of a build, before any run.
+    /// The record of a revision just built, before any run.
     pub fn built(
-        commit: &kbisect_git::Commit,
+        commit: &Commit,
         purpose: Purpose,
         config_hash: String,
-        compiler: String,
+        compiler: Option<String>,
         build: BuildOutcome,
     ) -> Self {
         RevisionEvidence {
@@ -83,8 +106,19 @@ impl RevisionEvidence {
             confidence: 1.0,
             crash: None,
             crash_types: Vec::new(),
+            report: None,
             test_time: Duration::ZERO,
         }
+    }
+
+    /// The artifact's signature, when it built and has one.
+    pub fn signature(&self) -> Option<&ArtifactSignature> {
+        self.build.signature()
+    }
+
+    /// The verdict, or skip for a revision only built.
+    pub fn verdict_or_skip(&self) -> Verdict {
+        self.verdict.unwrap_or(Verdict::Skip)
     }
 }
 
@@ -105,22 +139,42 @@ pub enum OutcomeKind {
 /// `failed testing reproducer on H`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResultReport {
+    /// The title.
     pub title: String,
+    /// The crash type (unknown for notes).
     pub crash_type: CrashType,
+    /// The report text.
     pub text: String,
+}
+
+impl ResultReport {
+    /// The report of a crash.
+    pub fn of_crash(c: &Crash) -> Self {
+        ResultReport {
+            title: c.title.clone(),
+            crash_type: c.crash_type.clone(),
+            text: c.report.clone(),
+        }
+    }
 }
 
 /// Not serialized as such: renderers (log, result.json) choose their schema.
 #[derive(Clone, Debug)]
 pub struct BisectResult {
+    /// Fix bisection.
     pub fix: bool,
+    /// How it ended.
     pub kind: OutcomeKind,
+    /// The strategy that produced it.
+    pub strategy: &'static str,
     /// The culprit (one) or the candidates (inconclusive); empty for horizon.
     pub commits: Vec<Commit>,
     /// Horizon: the oldest release / HEAD / merge base the result is about.
     pub horizon: Option<Commit>,
+    /// The culprit's crash (cause), or the horizon's report.
     pub report: Option<ResultReport>,
-    pub config: KernelConfig,
+    /// The config bisected with (after minimization).
+    pub config: BuildConfig,
     /// A release tag points at the culprit.
     pub release: bool,
     /// The culprit is a merge.
@@ -129,15 +183,24 @@ pub struct BisectResult {
     pub noop: bool,
     /// Who to tell about the culprit.
     pub recipients: crate::recipients::Recipients,
-    pub culprit_signature: Option<KernelSignature>,
-    pub parent_signature: Option<KernelSignature>,
-    /// syzkaller's estimate: product over good verdicts of 1 - (1 - p)^good.
+    /// The culprit's artifact signature.
+    pub culprit_signature: Option<ArtifactSignature>,
+    /// Its parent's.
+    pub parent_signature: Option<ArtifactSignature>,
+    /// How sure the strategy is of the result (syzkaller: the product over
+    /// good verdicts of 1 - (1 - p)^good).
     pub confidence: f64,
+    /// The reproducer was judged flaky.
     pub flaky: bool,
+    /// The estimated chance that one run on a bad revision crashes.
     pub repro_chance: f64,
+    /// Revisions tested (builds that ran the reproducer).
     pub revisions_tested: usize,
+    /// Time spent building.
     pub build_time: Duration,
+    /// Time spent testing.
     pub test_time: Duration,
+    /// Wall time.
     pub total_time: Duration,
     /// Every revision tested, in order.
     pub evidence: Vec<RevisionEvidence>,

@@ -6,9 +6,13 @@ use crate::model::Verdict;
 /// Counts of one revision's runs, after transient crashes were set aside.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RunCounts {
+    /// Runs made.
     pub total: usize,
+    /// Runs that passed.
     pub good: usize,
+    /// Runs that crashed (transient crashes set aside).
     pub bad: usize,
+    /// Runs lost to the infrastructure.
     pub infra: usize,
 }
 
@@ -22,7 +26,9 @@ impl RunCounts {
 /// A verdict, or the bisection must stop on infrastructure errors.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Decision {
+    /// Good, bad or skip.
     Verdict(Verdict),
+    /// Too many runs lost to the infrastructure: stop.
     Abort,
 }
 

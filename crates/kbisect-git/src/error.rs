@@ -4,10 +4,23 @@ use std::path::PathBuf;
 
 use kbisect_proc::{ProcError, Status};
 
+/// Why a git operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
+    /// The path is not a git repository.
     #[error("not a git repository: {}", path.display())]
-    NotARepo { path: PathBuf },
+    NotARepo {
+        /// The path.
+        path: PathBuf,
+    },
+    /// Git refuses the repository (owned by another user: "dubious ownership").
+    #[error("git refuses {}: {reason}", path.display())]
+    Unsafe {
+        /// The path.
+        path: PathBuf,
+        /// Git's own words, with its suggested fix.
+        reason: String,
+    },
     #[error("unknown revision: {rev}")]
     UnknownRevision { rev: String },
     #[error("{argv} failed ({status}){}", fmt_tail(.stderr_tail))]

@@ -8,8 +8,10 @@
 mod commit;
 mod dag;
 mod error;
+mod export;
 mod id;
 mod repo;
+mod scheme;
 mod tags;
 mod worktree;
 
@@ -18,5 +20,6 @@ pub use dag::Dag;
 pub use error::GitError;
 pub use id::CommitId;
 pub use repo::Repo;
+pub use scheme::{TagScheme, TagVersion};
 pub use tags::{ReleaseTag, Version, parse_release_tag};
 pub use worktree::Worktree;

@@ -72,6 +72,20 @@ impl Repo {
             .args(["rev-parse", "--git-common-dir"])
             .run()?;
         if !out.success() {
+            let err = String::from_utf8_lossy(&out.stderr);
+            if err.contains("dubious ownership") {
+                // Git's message says why and how to allow it; keep it whole.
+                let reason = err
+                    .lines()
+                    .map(|l| l.trim_start_matches("fatal:").trim())
+                    .filter(|l| !l.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                return Err(GitError::Unsafe {
+                    path: path.to_owned(),
+                    reason,
+                });
+            }
             return Err(not_a_repo());
         }
         let common = path.join(out.stdout_str().trim());

@@ -5,17 +5,23 @@ use std::cmp::Ordering;
 use crate::error::GitError;
 use crate::id::CommitId;
 use crate::repo::{Repo, lines, run_ok};
+use crate::scheme::{TagScheme, TagVersion};
 
 /// A kernel-style release version; release candidates sort before the release.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Version {
+    /// `X` of `vX.Y`.
     pub major: u32,
+    /// `Y`.
     pub minor: u32,
+    /// `Z` of `vX.Y.Z` (a stable release).
     pub patch: Option<u32>,
+    /// `N` of `-rcN`.
     pub rc: Option<u32>,
 }
 
 impl Version {
+    /// A release candidate.
     pub fn is_rc(&self) -> bool {
         self.rc.is_some()
     }
@@ -78,23 +84,36 @@ fn number(s: &str) -> Option<u32> {
     s.parse().ok()
 }
 
+/// A release tag found in the repository.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReleaseTag {
+    /// The tag's name.
     pub name: String,
     /// The commit the tag points at (annotated tags peeled).
     pub commit: CommitId,
-    pub version: Version,
+    /// Its version, as the tag scheme reads it.
+    pub version: TagVersion,
 }
 
 impl Repo {
-    /// Every release tag, newest version first.
+    /// Every kernel-style release tag, newest version first.
     pub fn release_tags(&self) -> Result<Vec<ReleaseTag>, GitError> {
-        self.list_release_tags(None)
+        self.list_release_tags(None, &TagScheme::Kernel)
     }
 
-    /// Release tags that are ancestors of `id` but do not point at it, newest first.
+    /// Kernel-style release tags that are ancestors of `id` but do not point at it, newest first.
     pub fn release_tags_before(&self, id: &CommitId) -> Result<Vec<ReleaseTag>, GitError> {
-        let mut tags = self.list_release_tags(Some(id))?;
+        self.release_tags_before_in(id, &TagScheme::Kernel)
+    }
+
+    /// Release tags of `scheme` that are ancestors of `id` but do not point
+    /// at it, newest version first.
+    pub fn release_tags_before_in(
+        &self,
+        id: &CommitId,
+        scheme: &TagScheme,
+    ) -> Result<Vec<ReleaseTag>, GitError> {
+        let mut tags = self.list_release_tags(Some(id), scheme)?;
         tags.retain(|t| &t.commit != id);
         Ok(tags)
     }
@@ -107,7 +126,11 @@ impl Repo {
         Ok(names)
     }
 
-    fn list_release_tags(&self, merged: Option<&CommitId>) -> Result<Vec<ReleaseTag>, GitError> {
+    fn list_release_tags(
+        &self,
+        merged: Option<&CommitId>,
+        scheme: &TagScheme,
+    ) -> Result<Vec<ReleaseTag>, GitError> {
         let mut cmd = self.git().args([
             "for-each-ref",
             "--format=%(refname:strip=2)%00%(objecttype)%00%(objectname)%00%(*objecttype)%00%(*objectname)",
@@ -122,7 +145,7 @@ impl Repo {
             let [name, ty, obj, peeled_ty, peeled] = f.as_slice() else {
                 return Err(GitError::parse("for-each-ref output", line));
             };
-            let Some(version) = parse_release_tag(name) else {
+            let Some(version) = scheme.version(name) else {
                 continue;
             };
             let commit = match (*ty, *peeled_ty) {

@@ -10,6 +10,7 @@ use crate::error::GitError;
 use crate::id::CommitId;
 use crate::repo::{Repo, git_cmd, run_ok};
 
+/// A linked worktree kbisect created and owns.
 #[derive(Clone, Debug)]
 pub struct Worktree {
     repo: Repo,
@@ -17,25 +18,31 @@ pub struct Worktree {
 }
 
 impl Worktree {
-    /// Creates a detached worktree of `repo` at `dir`, or reuses the one already there.
+    /// Creates a detached worktree of `repo` at `dir`, or reuses the one
+    /// already there. The caller must be the worktree's only user (kbisect
+    /// holds its work dir's lock): a reused worktree's stale git locks,
+    /// left by a git killed mid-write, are removed.
     pub fn create(repo: &Repo, dir: &Path) -> Result<Worktree, GitError> {
         if dir.exists() && is_linked_worktree_of(repo, dir)? {
             tracing::debug!(dir = %dir.display(), "reusing worktree");
-            return Ok(Worktree {
+            let wt = Worktree {
                 repo: repo.clone(),
                 path: dir.to_owned(),
-            });
+            };
+            wt.clear_stale_locks()?;
+            return Ok(wt);
         }
         let head = repo
             .resolve("HEAD")?
             .ok_or_else(|| GitError::UnknownRevision { rev: "HEAD".into() })?;
-        // A worktree directory deleted by hand stays registered and blocks `add`.
-        run_ok(&repo.git().args(["worktree", "prune"]))?;
+        // `--force` re-adds a registered worktree whose directory is gone
+        // (deleted by hand) without `git worktree prune`, which would also
+        // drop the user's own worktrees whose directories are missing.
         let dir_arg = dir.as_os_str();
         run_ok(
             &repo
                 .git()
-                .args(["worktree", "add", "--detach", "--quiet"])
+                .args(["worktree", "add", "--force", "--detach", "--quiet"])
                 .arg(dir_arg)
                 .arg(head.as_str()),
         )?;
@@ -90,18 +97,79 @@ impl Worktree {
         CommitId::from_git(out.stdout_str().trim())
     }
 
+    /// Applies `id`'s change to the checkout without committing it (a
+    /// build fix-up); undo it with [`Worktree::discard_changes`]. `Ok(false)`
+    /// when it does not apply cleanly: the checkout is then back at HEAD.
+    pub fn cherry_pick_no_commit(&self, id: &CommitId) -> Result<bool, GitError> {
+        if !self.repo.has_commit(id.as_str())? {
+            return Err(GitError::UnknownRevision {
+                rev: id.as_str().to_owned(),
+            });
+        }
+        let out = self
+            .git()
+            .args(["cherry-pick", "--no-commit", id.as_str()])
+            .run()?;
+        if out.success() {
+            return Ok(true);
+        }
+        self.discard_changes()?;
+        // Clears any sequencer state a failed pick left; a no-op otherwise.
+        run_ok(&self.git().args(["cherry-pick", "--quit"]))?;
+        Ok(false)
+    }
+
+    /// Drops every uncommitted change to tracked files, staged or not (a
+    /// cherry-picked fix-up included, files it added too): back to HEAD.
+    /// Untracked files stay (a build dir inside the worktree survives).
+    pub fn discard_changes(&self) -> Result<(), GitError> {
+        run_ok(&self.git().args(["reset", "--hard", "--quiet", "HEAD"]))?;
+        Ok(())
+    }
+
     /// Deletes the worktree and its administrative entry.
     pub fn remove(self) -> Result<(), GitError> {
-        let cmd = self
-            .repo
+        Worktree::remove_at(&self.repo, &self.path)
+    }
+
+    /// Deletes the worktree at `dir` and its administrative entry (only
+    /// that one: other worktrees of the repository are left alone).
+    pub fn remove_at(repo: &Repo, dir: &Path) -> Result<(), GitError> {
+        let admin = admin_dir(dir);
+        let cmd = repo
             .git()
-            .args(["worktree", "remove", "--force"])
-            .arg(self.path.as_os_str());
+            .args(["worktree", "remove", "--force", "--force"])
+            .arg(dir.as_os_str());
         let out = cmd.run()?;
-        if !out.success() && self.path.exists() {
-            return Err(crate::repo::git_failed(&cmd, &out));
+        if !out.success() {
+            // Already unregistered, or its directory is gone: remove what is left of ours.
+            if let Some(a) = admin.filter(|a| a.starts_with(repo.common_dir())) {
+                let _ = std::fs::remove_dir_all(a);
+            }
+            if dir.exists() {
+                std::fs::remove_dir_all(dir).map_err(|source| GitError::Io {
+                    path: dir.to_path_buf(),
+                    source,
+                })?;
+            }
         }
-        run_ok(&self.repo.git().args(["worktree", "prune"]))?;
+        Ok(())
+    }
+
+    /// Removes `index.lock` and `HEAD.lock` of this worktree: left by a git
+    /// killed while writing, they block every later checkout.
+    pub fn clear_stale_locks(&self) -> Result<(), GitError> {
+        let Some(admin) = admin_dir(&self.path) else {
+            return Ok(());
+        };
+        for name in ["index.lock", "HEAD.lock"] {
+            let p = admin.join(name);
+            match std::fs::remove_file(&p) {
+                Ok(()) => tracing::info!(lock = %p.display(), "removed a stale git lock"),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => return Err(GitError::Io { path: p, source }),
+            }
+        }
         Ok(())
     }
 
@@ -109,6 +177,14 @@ impl Worktree {
         // Optional index refreshes are fine here: this index is ours.
         git_cmd(&self.path).env("GIT_OPTIONAL_LOCKS", "1")
     }
+}
+
+/// The administrative dir (`<common>/worktrees/<name>`) of the linked
+/// worktree at `dir`, from its `.git` file.
+fn admin_dir(dir: &Path) -> Option<PathBuf> {
+    let text = std::fs::read_to_string(dir.join(".git")).ok()?;
+    let p = PathBuf::from(text.strip_prefix("gitdir:")?.trim());
+    Some(if p.is_absolute() { p } else { dir.join(p) })
 }
 
 /// Whether `dir` is the top of a linked worktree of `repo` (never the main

@@ -152,7 +152,7 @@ fn release_tags_before_matches_tag_merged() {
         ["v9.1-rc1", "v9.0", "v8.0", "v7.0", "v6.0", "v5.0", "v4.0"]
     );
     assert_eq!(all[0].commit.as_str(), c.hash("903"));
-    assert!(all[0].version.is_rc());
+    assert!(all[0].version.is_prerelease());
 
     for t in PICKS {
         let h = c.hash(t);

@@ -152,3 +152,43 @@ fn a_deleted_worktree_dir_is_recreated() {
     let wt = Worktree::create(&repo, &dir).unwrap();
     assert_eq!(wt.head().unwrap().as_str(), h);
 }
+
+#[test]
+fn fix_ups_are_cherry_picked_without_commit_and_discarded() {
+    let r = TestRepo::new();
+    let base = r.commit_file("src/a.c", "int a;\n", "base");
+    r.git(&["checkout", "-q", "-b", "fixes"]);
+    let fix = r.commit_file("src/a.c", "int a = 1;\n", "fix a");
+    let adds = r.commit_file("src/new.c", "int n;\n", "add new.c");
+    r.git(&["checkout", "-q", "master"]);
+    let other = r.commit_file("src/a.c", "long a;\n", "conflicting change");
+    let repo = Repo::open(r.path()).unwrap();
+    let parent = tempfile::tempdir().unwrap();
+    let wt = Worktree::create(&repo, &parent.path().join("wt")).unwrap();
+
+    wt.checkout(&id(&base)).unwrap();
+    assert!(wt.cherry_pick_no_commit(&id(&fix)).unwrap());
+    assert!(wt.cherry_pick_no_commit(&id(&adds)).unwrap());
+    assert_eq!(wt.head().unwrap().as_str(), base, "nothing committed");
+    let read = |p: &str| std::fs::read_to_string(wt.path().join(p)).ok();
+    assert_eq!(read("src/a.c").as_deref(), Some("int a = 1;\n"));
+    assert_eq!(read("src/new.c").as_deref(), Some("int n;\n"));
+    std::fs::write(wt.path().join("build.log"), "kept").unwrap();
+    wt.discard_changes().unwrap();
+    assert_eq!(read("src/a.c").as_deref(), Some("int a;\n"));
+    assert_eq!(read("src/new.c"), None, "an added file goes too");
+    assert_eq!(read("build.log").as_deref(), Some("kept"));
+
+    // A fix-up that conflicts leaves the checkout as it was.
+    wt.checkout(&id(&other)).unwrap();
+    assert!(!wt.cherry_pick_no_commit(&id(&fix)).unwrap());
+    assert_eq!(read("src/a.c").as_deref(), Some("long a;\n"));
+    let status = r.git(&["-C", wt.path().to_str().unwrap(), "status", "--porcelain"]);
+    assert_eq!(status.trim(), "");
+    assert!(matches!(
+        wt.cherry_pick_no_commit(&id(&"4".repeat(40))),
+        Err(kbisect_git::GitError::UnknownRevision { .. })
+    ));
+    // The user's checkout saw none of it.
+    assert_eq!(r.head(), other);
+}

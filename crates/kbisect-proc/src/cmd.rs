@@ -46,6 +46,7 @@ pub struct Cmd {
     pub(crate) output_cap: usize,
     pub(crate) stdin: Option<Vec<u8>>,
     pub(crate) cancel: Option<CancelToken>,
+    pub(crate) failpoint: Option<String>,
 }
 
 impl Cmd {
@@ -61,6 +62,7 @@ impl Cmd {
             output_cap: DEFAULT_CAP,
             stdin: None,
             cancel: None,
+            failpoint: None,
         }
     }
 
@@ -122,6 +124,14 @@ impl Cmd {
 
     pub fn cancel(mut self, c: CancelToken) -> Cmd {
         self.cancel = Some(c);
+        self
+    }
+
+    /// Names the failpoint hit while the program runs (just after it
+    /// started): a test can kill kbisect there, leaving the program
+    /// running, as a `kill -9` in the middle of it would (see [`crate::failpoint`]).
+    pub fn failpoint(mut self, name: impl Into<String>) -> Cmd {
+        self.failpoint = Some(name.into());
         self
     }
 

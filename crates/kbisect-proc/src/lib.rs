@@ -8,6 +8,7 @@
 //! our git calls) and pinned to `LC_ALL=C` so messages can be parsed.
 
 mod cmd;
+pub mod failpoint;
 mod groups;
 mod output;
 mod run;

@@ -29,8 +29,11 @@ const CANCEL_POLL: Duration = Duration::from_millis(50);
 /// After the child exited and its group was killed, how long to keep reading
 /// pipes still held open by something that escaped the group.
 const DRAIN_AFTER_EXIT: Duration = Duration::from_secs(2);
-/// Once the group is gone, how long to wait for the last bytes in the pipes.
-const DRAIN_AFTER_GROUP: Duration = Duration::from_millis(100);
+/// Once the group is gone, how long the pipes may stay silent before we
+/// stop waiting for their EOF (something that left the group holds them).
+/// Counted from the last chunk too: on a loaded machine the reader threads
+/// may simply not have run yet, and cutting them off would truncate output.
+const DRAIN_AFTER_GROUP: Duration = Duration::from_millis(500);
 
 /// Where `run_streaming` sends chunks as they arrive.
 pub(crate) type ChunkSink<'a> = &'a mut dyn FnMut(Stream, &[u8]);
@@ -74,6 +77,9 @@ pub(crate) fn run(cmd: &Cmd, mut on_chunk: Option<ChunkSink<'_>>) -> Result<Outp
         spawn_reader(err, Stream::Stderr, tx.clone());
     }
     spawn_waiter(pgid, tx);
+    if let Some(name) = &cmd.failpoint {
+        crate::failpoint::hit(name);
+    }
 
     let mut tails = [TailBuf::new(cmd.output_cap), TailBuf::new(cmd.output_cap)];
     let mut eof = [false, false];
@@ -95,7 +101,8 @@ pub(crate) fn run(cmd: &Cmd, mut on_chunk: Option<ChunkSink<'_>>) -> Result<Outp
             if group_gone_at.is_none() && killpg(pgid, None) == Err(Errno::ESRCH) {
                 group_gone_at = Some(now);
             }
-            let gone_long_enough = group_gone_at.is_some_and(|g| now >= g + DRAIN_AFTER_GROUP);
+            let gone_long_enough =
+                group_gone_at.is_some_and(|g| now >= g.max(last_output) + DRAIN_AFTER_GROUP);
             if gone_long_enough || now >= ex + DRAIN_AFTER_EXIT {
                 tracing::debug!(argv = %argv, "pipes still open after the process group died; not waiting");
                 break;

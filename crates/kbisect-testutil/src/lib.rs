@@ -5,12 +5,20 @@
 //! fixed dates advancing one minute per git call, no user or system config,
 //! so the same script always yields the same hashes.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stderr,
+    clippy::print_stdout
+)]
 
 mod conformance;
+mod fakes;
 mod repo;
+pub mod scripted;
 
 pub use conformance::{ConformanceRepo, conformance_repo, conformance_repo_uncached};
+pub use fakes::{FakeProgram, Fixture, STATE_BUILD, STATE_TEST, fake_programs};
 pub use repo::TestRepo;
 
 use std::path::PathBuf;
@@ -29,5 +37,21 @@ pub fn shared_dir() -> Option<PathBuf> {
         Some(p.canonicalize().unwrap_or(p))
     } else {
         None
+    }
+}
+
+/// The shared directory for a test that needs it. Without it the test says
+/// it was skipped (`None`), except in CI (`CI` set), where a missing
+/// `../shared` is a failure: CI must not pass by skipping.
+pub fn shared_or_skip(test: &str) -> Option<PathBuf> {
+    match shared_dir() {
+        Some(p) => Some(p),
+        None if std::env::var_os("CI").is_some() => {
+            panic!("{test}: ../shared is missing (set KBISECT_SHARED); CI must not skip this test")
+        }
+        None => {
+            println!("{test}: skipped (no ../shared and no KBISECT_SHARED)");
+            None
+        }
     }
 }

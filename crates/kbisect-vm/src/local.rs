@@ -9,14 +9,18 @@ use kbisect_proc::{CancelToken, Cmd, ProcError, Status, Stream};
 
 use crate::pool::run_pool;
 
-/// What to run for each test run. The command is a shell command line
-/// (`sh -c COMMAND`); `KBISECT_RUN` is set to the run's index.
+/// What to run for one test run: a shell command line (`sh -c COMMAND`).
 #[derive(Debug, Clone)]
 pub struct LocalSpec {
+    /// The command line.
     pub command: String,
+    /// Where it runs.
     pub cwd: PathBuf,
+    /// Extra environment.
     pub env: Vec<(String, String)>,
+    /// Wall-clock limit.
     pub timeout: Duration,
+    /// Limit on silence.
     pub idle_timeout: Option<Duration>,
     /// Bytes of console kept per run (the tail).
     pub output_cap: usize,
@@ -25,6 +29,7 @@ pub struct LocalSpec {
 }
 
 impl LocalSpec {
+    /// A spec with the default limits (5 minutes, no idle limit, 1 MiB kept).
     pub fn new(command: impl Into<String>, cwd: impl Into<PathBuf>) -> Self {
         LocalSpec {
             command: command.into(),
@@ -41,17 +46,23 @@ impl LocalSpec {
 /// One finished run, before any interpretation.
 #[derive(Debug, Clone)]
 pub struct RawRun {
+    /// The spec's position.
     pub index: usize,
+    /// How it ended.
     pub status: Status,
     /// stdout and stderr interleaved in arrival order (the tail, capped).
     pub console: Vec<u8>,
+    /// How long it took.
     pub duration: Duration,
 }
 
+/// Why runs stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum VmError {
+    /// The command could not be started.
     #[error("cannot run test command: {0}")]
     Proc(#[from] ProcError),
+    /// Cancelled.
     #[error("interrupted")]
     Cancelled,
     /// The caller's callback stopped the runs.
@@ -59,45 +70,50 @@ pub enum VmError {
     Stopped(String),
 }
 
-/// Runs of one command on the local machine.
+/// Runs of commands on the local machine.
 pub struct LocalRun<'a> {
-    pub spec: &'a LocalSpec,
+    /// One spec per run to make.
+    pub specs: &'a [LocalSpec],
+    /// Runs at the same time.
     pub parallel: usize,
+    /// Stops every run.
     pub cancel: &'a CancelToken,
 }
 
 impl LocalRun<'_> {
-    /// Runs the command once per index, calling `on_done` on this thread as
-    /// each run finishes. Stops at the first error (other runs still finish).
+    /// Runs every spec once (`RawRun::index` is the spec's position),
+    /// calling `on_done` on this thread as each run finishes. Stops at the
+    /// first error (runs already started still finish).
     pub fn run(
         &self,
-        indices: &[usize],
         on_done: &mut dyn FnMut(RawRun) -> Result<(), VmError>,
     ) -> Result<(), VmError> {
         let mut first_err: Option<VmError> = None;
-        run_pool(indices, self.parallel, |i| self.one(i), &mut |_,
-                                                                r: Result<
-            RawRun,
-            VmError,
-        >| {
-            if first_err.is_some() {
-                return false;
-            }
-            let res = r.and_then(|raw| {
-                if raw.status == Status::Cancelled {
-                    Err(VmError::Cancelled)
-                } else {
-                    on_done(raw)
+        let positions: Vec<usize> = (0..self.specs.len()).collect();
+        run_pool(
+            &positions,
+            self.parallel,
+            |i| self.one(i),
+            &mut |_, r: Result<RawRun, VmError>| {
+                if first_err.is_some() {
+                    return false;
                 }
-            });
-            match res {
-                Ok(()) => true,
-                Err(e) => {
-                    first_err = Some(e);
-                    false
+                let res = r.and_then(|raw| {
+                    if raw.status == Status::Cancelled {
+                        Err(VmError::Cancelled)
+                    } else {
+                        on_done(raw)
+                    }
+                });
+                match res {
+                    Ok(()) => true,
+                    Err(e) => {
+                        first_err = Some(e);
+                        false
+                    }
                 }
-            }
-        });
+            },
+        );
         match first_err {
             Some(e) => Err(e),
             None if self.cancel.is_cancelled() => Err(VmError::Cancelled),
@@ -109,7 +125,7 @@ impl LocalRun<'_> {
         if self.cancel.is_cancelled() {
             return Err(VmError::Cancelled);
         }
-        let s = self.spec;
+        let s = &self.specs[index];
         let mut cmd = Cmd::new("sh")
             .arg("-c")
             .arg(&s.command)
@@ -117,8 +133,7 @@ impl LocalRun<'_> {
             .timeout(s.timeout)
             .grace(s.grace)
             .output_cap(s.output_cap)
-            .cancel(self.cancel.clone())
-            .env("KBISECT_RUN", index.to_string());
+            .cancel(self.cancel.clone());
         for (k, v) in &s.env {
             cmd = cmd.env(k, v);
         }
@@ -160,13 +175,19 @@ mod tests {
     fn collect(s: &LocalSpec, n: usize, parallel: usize) -> Vec<RawRun> {
         let cancel = CancelToken::new();
         let mut got = Vec::new();
-        let idx: Vec<usize> = (0..n).collect();
+        let specs: Vec<LocalSpec> = (0..n)
+            .map(|i| {
+                let mut s = s.clone();
+                s.env.push(("KBISECT_RUN".into(), i.to_string()));
+                s
+            })
+            .collect();
         LocalRun {
-            spec: s,
+            specs: &specs,
             parallel,
             cancel: &cancel,
         }
-        .run(&idx, &mut |r| {
+        .run(&mut |r| {
             got.push(r);
             Ok(())
         })
@@ -208,12 +229,13 @@ mod tests {
         let s = spec("echo hi");
         let cancel = CancelToken::new();
         cancel.cancel();
+        let specs = [s.clone(), s];
         let r = LocalRun {
-            spec: &s,
+            specs: &specs,
             parallel: 2,
             cancel: &cancel,
         }
-        .run(&[0, 1], &mut |_| Ok(()));
+        .run(&mut |_| Ok(()));
         assert!(matches!(r, Err(VmError::Cancelled)));
     }
 }

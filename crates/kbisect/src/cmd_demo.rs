@@ -2,16 +2,17 @@
 //! only part of the time, bisect it with real `cc` builds and real runs
 //! through the same code path as `kbisect run`, and check the answer.
 
-use std::path::PathBuf;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
 
-use crate::cli::{Failure, fail};
-use crate::exit::Exit;
-use crate::job::Job;
+use kbisect_runner::{BuildSpec, Job, JobSpec, TestSpec};
+
+use crate::demo_repo::DemoRepo;
+use crate::exit::{CliError, Exit, fail};
+use crate::output::line;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Moves the planted commit within the history (same seed, same hashes).
+    /// Draws the history: where the planted commit sits (same seed, same hashes).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Keep the generated repository and work dir.
@@ -27,125 +28,245 @@ pub struct Args {
     /// Runs made at the same time.
     #[arg(long, default_value_t = 4)]
     pub parallel: usize,
+    /// Search strategy: syzkaller, plain.
+    #[arg(long)]
+    pub strategy: Option<String>,
     /// No progress bar, even on a terminal.
     #[arg(long)]
     pub no_progress: bool,
 }
 
-#[allow(clippy::print_stdout)]
-pub fn run(args: Args) -> Result<Exit, Failure> {
+/// The marker a complete demo repository carries: what it was generated with.
+const MARKER: &str = ".git/kbisect-demo";
+
+fn marker(seed: u64, chance: f64) -> String {
+    format!("seed={seed} repro_chance={chance}\n")
+}
+
+/// Where the demo lives: a kept dir, or a temp dir removed at the end.
+struct Place {
+    base: PathBuf,
+    temp: Option<tempfile::TempDir>,
+}
+
+/// Temp dirs of demos killed before they could remove them: named after
+/// their pid, removed once that process is gone.
+fn remove_stale_temp_dirs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix("kbisect-demo-")
+            .and_then(|r| r.split('-').next())
+            .and_then(|p| p.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let alive = std::path::Path::new(&format!("/proc/{pid}")).exists();
+        if !alive {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+fn place(args: &Args) -> Result<Place, CliError> {
+    if let Some(d) = &args.workdir {
+        return Ok(Place {
+            base: d.clone(),
+            temp: None,
+        });
+    }
+    remove_stale_temp_dirs();
+    let t = tempfile::Builder::new()
+        .prefix(&format!("kbisect-demo-{}-", std::process::id()))
+        .tempdir()
+        .map_err(|e| {
+            fail(
+                Exit::WorkDir,
+                anyhow::anyhow!("cannot create a temp dir: {e}"),
+            )
+        })?;
+    Ok(Place {
+        base: t.path().to_path_buf(),
+        temp: Some(t),
+    })
+}
+
+/// The demo repository in `base/repo`: generated into a scratch dir and
+/// renamed into place only once complete, so a demo killed while generating
+/// leaves nothing that looks like a kept demo.
+fn repository(base: &Path, seed: u64, chance: f64) -> Result<DemoRepo, CliError> {
+    let repo = base.join("repo");
+    let want = marker(seed, chance);
+    let generate = |dir: &Path| {
+        crate::demo_repo::generate(dir, seed, chance).map_err(|e| fail(Exit::Infra, e))
+    };
+    if repo.join(".git").is_dir() {
+        match std::fs::read_to_string(repo.join(MARKER)) {
+            Ok(m) if m == want => {
+                // A kept demo: regenerate elsewhere only to learn the answer
+                // (same seed, same hashes).
+                let probe = tempfile::tempdir().map_err(|e| fail(Exit::WorkDir, e))?;
+                let d = generate(&probe.path().join("repo"))?;
+                return Ok(DemoRepo { path: repo, ..d });
+            }
+            Ok(m) => {
+                return Err(fail(
+                    Exit::WorkDir,
+                    anyhow::anyhow!(
+                        "{} holds the demo of {}, not of seed={seed} repro_chance={chance}; give another --workdir",
+                        base.display(),
+                        m.trim()
+                    ),
+                ));
+            }
+            Err(_) => {
+                return Err(fail(
+                    Exit::WorkDir,
+                    anyhow::anyhow!(
+                        "{} is not a kbisect demo repository; give another --workdir",
+                        repo.display()
+                    ),
+                ));
+            }
+        }
+    }
+    std::fs::create_dir_all(base).map_err(|e| fail(Exit::WorkDir, e))?;
+    let scratch = base.join(format!("repo.generating-{}", std::process::id()));
+    // Left by an earlier demo killed while generating.
+    if let Ok(entries) = std::fs::read_dir(base) {
+        for e in entries.flatten() {
+            if e.file_name()
+                .to_string_lossy()
+                .starts_with("repo.generating-")
+            {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+    let d = generate(&scratch)?;
+    std::fs::write(scratch.join(MARKER), &want).map_err(|e| fail(Exit::WorkDir, e))?;
+    std::fs::rename(&scratch, &repo).map_err(|e| fail(Exit::WorkDir, e))?;
+    Ok(DemoRepo { path: repo, ..d })
+}
+
+/// The demo's job, through the same spec as a job file.
+fn job(demo: &DemoRepo, base: &Path, args: &Args) -> Result<Job, CliError> {
+    let spec = JobSpec {
+        repo: Some(demo.path.clone()),
+        branch: Some("master".into()),
+        start: Some(demo.head.clone()),
+        strategy: args.strategy.clone(),
+        parallel: Some(args.parallel.max(1)),
+        workdir: Some(base.join("work")),
+        build: Some(BuildSpec {
+            command: Some("make -s OUT=\"$KBISECT_OUT\"".into()),
+            timeout: Some("2m".into()),
+            compiler: Some("cc --version".into()),
+            ..BuildSpec::default()
+        }),
+        test: Some(TestSpec {
+            command: Some("\"$KBISECT_OUT/demo\" 'a,b;c' 'd;e'".into()),
+            timeout: Some("10s".into()),
+            ..TestSpec::default()
+        }),
+        ..JobSpec::default()
+    };
+    Ok(Job::resolve(spec, base)?)
+}
+
+pub fn run(args: Args) -> Result<Exit, CliError> {
     if !(0.0..=1.0).contains(&args.repro_chance) {
         return Err(fail(
             Exit::Usage,
             anyhow::anyhow!("--repro-chance must be between 0 and 1"),
         ));
     }
-    let (base, tmp) = match &args.workdir {
-        Some(d) => (d.clone(), None),
-        None => {
-            let t = tempfile::Builder::new()
-                .prefix("kbisect-demo-")
-                .tempdir()
-                .map_err(|e| {
-                    fail(
-                        Exit::WorkDir,
-                        anyhow::anyhow!("cannot create a temp dir: {e}"),
-                    )
-                })?;
-            (t.path().to_path_buf(), Some(t))
-        }
-    };
-    let repo_dir = base.join("repo");
-    let demo = if repo_dir.join(".git").is_dir() {
-        // A kept demo: regenerate elsewhere only to learn the answer (same seed, same hashes).
-        let probe = tempfile::tempdir().map_err(|e| fail(Exit::WorkDir, e))?;
-        let d =
-            crate::demo_repo::generate(&probe.path().join("repo"), args.seed, args.repro_chance)
-                .map_err(|e| fail(Exit::Infra, e))?;
-        crate::demo_repo::DemoRepo {
-            path: repo_dir.clone(),
-            ..d
-        }
-    } else {
-        crate::demo_repo::generate(&repo_dir, args.seed, args.repro_chance)
-            .map_err(|e| fail(Exit::Infra, e))?
-    };
-    println!(
-        "kbisect demo: generated {} commits in {} (releases, merges, docs-only commits, {} commits that do not build); one of them plants a crash that reproduces in ~{:.0}% of runs",
+    let place = place(&args)?;
+    let demo = repository(&place.base, args.seed, args.repro_chance)?;
+    line(&format!(
+        "kbisect demo: generated {} commits in {} (releases, merges, docs-only commits, {} commits that do not build); one of them plants a crash that each run hits with chance {:.2}",
         demo.commits,
         demo.path.display(),
         demo.broken.len(),
-        args.repro_chance * 100.0
-    );
-    let job = Job {
-        repo: demo.path.clone(),
-        branch: "master".into(),
-        start: demo.head.clone(),
-        start_title: None,
-        fix: false,
-        good: Vec::new(),
-        strategy: kbisect_core::Strategy::Syzkaller,
-        runs: 10,
-        parallel: args.parallel.max(1),
-        timeout: None,
-        workdir: base.join("work"),
-        config: kbisect_core::KernelConfig::default(),
-        build_command: "make -s OUT=\"$KBISECT_OUT\"".into(),
-        build_hash: None,
-        build_timeout: Some(Duration::from_secs(120)),
-        compiler: Some("cc --version".into()),
-        test_command: "\"$KBISECT_OUT/demo\" 'a,b;c' 'd;e'".into(),
-        test_cwd: demo.path.clone(),
-        test_timeout: Duration::from_secs(10),
-        idle_timeout: None,
-        crash_regex: None,
-        reproducer: None,
-    };
-    let f = crate::cmd_run::execute(&job, !args.no_progress)?;
+        args.repro_chance
+    ))?;
+    let job = job(&demo, &place.base, &args)?;
+    let f = crate::cmd_run::execute(job, false, !args.no_progress)?;
     let s = f.stats;
-    println!(
+    line(&format!(
         "demo: {:.1}s wall, {} builds, {} runs ({} builds and {} runs answered by the journal)",
         f.elapsed.as_secs_f64(),
         s.builds_done,
         s.runs_done,
         s.builds_replayed,
         s.runs_replayed
-    );
-    let found: Vec<String> = f
-        .result
-        .as_ref()
-        .map(|r| r.commits.iter().map(|c| c.id.to_string()).collect())
-        .unwrap_or_default();
-    let hit = f.exit == Exit::Culprit && found.len() == 1 && found[0] == demo.planted;
-    if let Some(t) = tmp {
-        if args.keep {
+    ))?;
+    let kept = match place.temp {
+        Some(t) if args.keep => {
             let kept = t.keep();
-            println!(
+            line(&format!(
                 "demo: kept the repository and work dir in {}",
                 kept.display()
-            );
-        } else {
-            println!(
-                "demo: work dir was {} (removed; --keep keeps it)",
-                f.workdir.display()
-            );
+            ))?;
+            true
         }
-    } else {
-        println!("demo: work dir: {}", f.workdir.display());
-    }
-    if hit {
-        println!(
-            "found the planted culprit {} {}",
-            demo.planted, demo.planted_title
-        );
-        Ok(Exit::Culprit)
-    } else {
-        let what = match (&f.error, found.is_empty()) {
-            (Some(e), _) => e.clone(),
-            (None, true) => "no culprit".to_string(),
-            (None, false) => found.join(" "),
-        };
-        println!("MISSED: planted {}, found {what}", demo.planted);
-        Ok(Exit::DemoMissed)
-    }
+        Some(_) => {
+            line(&format!(
+                "demo: work dir was {} (removed; --keep or --workdir keeps it)",
+                f.workdir.display()
+            ))?;
+            false
+        }
+        None => {
+            line(&format!("demo: work dir: {}", f.workdir.display()))?;
+            true
+        }
+    };
+    let exit = match crate::cmd_run::exit_of(&f) {
+        Ok(Exit::Success) => {
+            let found = f
+                .outcome
+                .as_ref()
+                .ok()
+                .and_then(crate::cmd_run::culprit)
+                .unwrap_or_default();
+            if found == demo.planted {
+                line(&format!(
+                    "found the planted culprit {} {}",
+                    demo.planted, demo.planted_title
+                ))?;
+                return Ok(Exit::Success);
+            }
+            line(&format!("MISSED: planted {}, found {found}", demo.planted))?;
+            Exit::DemoMissed
+        }
+        Ok(other) => {
+            line(&format!(
+                "MISSED: planted {}, the bisection ended {}",
+                demo.planted,
+                if other == Exit::Inconclusive {
+                    "inconclusive"
+                } else {
+                    "without a culprit"
+                }
+            ))?;
+            other
+        }
+        Err(e) if e.exit == Exit::Interrupted && !kept => {
+            return Err(fail(
+                Exit::Interrupted,
+                anyhow::anyhow!(
+                    "interrupted; the demo's temp dir is removed (give --workdir DIR to keep a demo resumable)"
+                ),
+            ));
+        }
+        Err(e) => {
+            line(&format!("MISSED: planted {}", demo.planted))?;
+            return Err(e);
+        }
+    };
+    Ok(exit)
 }

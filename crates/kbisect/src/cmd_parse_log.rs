@@ -6,8 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use kbisect_report::{Config, Report, Reporter};
 
-use crate::cli::{Failure, fail};
-use crate::exit::Exit;
+use crate::exit::{CliError, Exit, fail};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -18,7 +17,7 @@ pub struct Args {
     pub json: bool,
 }
 
-pub fn run(args: Args) -> Result<Exit, Failure> {
+pub fn run(args: Args) -> Result<Exit, CliError> {
     let log = read_input(args.file.as_deref()).map_err(|e| fail(Exit::Usage, e))?;
     let reporter = Reporter::new(&Config::default()).map_err(|e| fail(Exit::Failure, e))?;
     let rep = reporter.parse(&log);
@@ -27,8 +26,12 @@ pub fn run(args: Args) -> Result<Exit, Failure> {
     } else {
         human(rep.as_ref())
     };
-    print_out(&text);
-    Ok(Exit::Culprit)
+    if text.ends_with('\n') {
+        crate::output::bytes(text.as_bytes())?;
+    } else {
+        crate::output::line(&text)?;
+    }
+    Ok(Exit::Success)
 }
 
 fn read_input(file: Option<&std::path::Path>) -> anyhow::Result<Vec<u8>> {
@@ -101,13 +104,4 @@ fn human(rep: Option<&Report>) -> String {
     s.push('\n');
     s.push_str(&r.report_text());
     s
-}
-
-#[allow(clippy::print_stdout)]
-fn print_out(text: &str) {
-    if text.ends_with('\n') {
-        print!("{text}");
-    } else {
-        println!("{text}");
-    }
 }

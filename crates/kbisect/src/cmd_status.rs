@@ -5,10 +5,10 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use kbisect_core::RunOutcome;
-use kbisect_core::session::{Entry, JOURNAL_FILE, holder, read};
+use kbisect_runner::session::{Entry, JOURNAL_FILE, holder, read};
 
-use crate::cli::{Failure, fail};
-use crate::exit::Exit;
+use crate::exit::{CliError, Exit, fail};
+use crate::output::line;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -16,8 +16,7 @@ pub struct Args {
     pub workdir: PathBuf,
 }
 
-#[allow(clippy::print_stdout)]
-pub fn run(args: Args) -> Result<Exit, Failure> {
+pub fn run(args: Args) -> Result<Exit, CliError> {
     let dir = &args.workdir;
     let journal = dir.join(JOURNAL_FILE);
     if !journal.is_file() {
@@ -26,7 +25,7 @@ pub fn run(args: Args) -> Result<Exit, Failure> {
             anyhow::anyhow!("no bisection in {} (no {JOURNAL_FILE})", dir.display()),
         ));
     }
-    let c = read(&journal).map_err(|e| fail(Exit::WorkDir, e))?;
+    let c = read(&journal)?;
     let Some(h) = &c.header else {
         return Err(fail(
             Exit::WorkDir,
@@ -34,19 +33,26 @@ pub fn run(args: Args) -> Result<Exit, Failure> {
         ));
     };
     let id = &h.identity;
-    println!("work dir:   {}", dir.display());
-    println!("repository: {}", id.repo);
-    println!(
-        "{} bisection starting from {}",
-        if id.fix { "fix" } else { "cause" },
-        id.start
-    );
+    let get = |k: &str| id.get(k).map(String::as_str).unwrap_or("?");
+    line(&format!("work dir:   {}", dir.display()))?;
+    line(&format!("repository: {}", get("repo")))?;
+    line(&format!(
+        "{} bisection starting from {}{}",
+        if get("fix") == "true" { "fix" } else { "cause" },
+        get("start"),
+        h.start_commit
+            .as_ref()
+            .filter(|c| c.as_str() != get("start"))
+            .map(|c| format!(" (pinned to {c})"))
+            .unwrap_or_default()
+    ))?;
+    line(&format!("strategy:   {}", get("strategy")))?;
     match holder(dir) {
-        Some(pid) => println!("state:      running (pid {pid})"),
-        None if dir.join("result.json").is_file() => println!("state:      finished"),
-        None => println!("state:      stopped (run the same `kbisect run` again to resume)"),
+        Some(pid) => line(&format!("state:      running (pid {pid})"))?,
+        None if dir.join("result.json").is_file() => line("state:      finished")?,
+        None => line("state:      stopped (run the same `kbisect run` again to resume)")?,
     }
-    let (mut builds, mut failed, mut runs, mut crashed) = (0, 0, 0, 0);
+    let (mut builds, mut failed, mut runs, mut crashed, mut transient) = (0, 0, 0, 0, 0);
     let mut commits = BTreeSet::new();
     for e in &c.entries {
         match e {
@@ -65,9 +71,10 @@ pub fn run(args: Args) -> Result<Exit, Failure> {
                     crashed += 1;
                 }
             }
+            Entry::Transient { .. } => transient += 1,
         }
     }
-    println!(
+    line(&format!(
         "journal:    {} entries{}",
         c.entries.len(),
         if c.torn {
@@ -75,12 +82,17 @@ pub fn run(args: Args) -> Result<Exit, Failure> {
         } else {
             ""
         }
-    );
-    println!(
+    ))?;
+    line(&format!(
         "builds:     {builds} ({failed} failed), {} revisions",
         commits.len()
-    );
-    println!("runs:       {runs} ({crashed} crashed)");
+    ))?;
+    line(&format!("runs:       {runs} ({crashed} crashed)"))?;
+    if transient > 0 {
+        line(&format!(
+            "transient:  {transient} build(s)/run(s) failed for environment reasons (retried on resume)"
+        ))?;
+    }
     let log = std::fs::read_to_string(dir.join("bisect.log")).unwrap_or_default();
     let last = |prefix: &str| {
         log.lines()
@@ -89,10 +101,13 @@ pub fn run(args: Args) -> Result<Exit, Failure> {
             .map(str::to_string)
     };
     if let Some(l) = last("Bisecting:") {
-        println!("bisecting:  {}", l.trim_start_matches("Bisecting:").trim());
+        line(&format!(
+            "bisecting:  {}",
+            l.trim_start_matches("Bisecting:").trim()
+        ))?;
     }
     if let Some(l) = last("testing commit") {
-        println!("last:       {l}");
+        line(&format!("last:       {l}"))?;
     }
     if let Ok(text) = std::fs::read_to_string(dir.join("result.json"))
         && let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
@@ -112,13 +127,13 @@ pub fn run(args: Args) -> Result<Exit, Failure> {
                     .collect()
             })
             .unwrap_or_default();
-        println!("result:     {kind}");
+        line(&format!("result:     {kind}"))?;
         for c in culprits {
-            println!("            {c}");
+            line(&format!("            {c}"))?;
         }
         if let Some(e) = v["error"]["message"].as_str() {
-            println!("            {e}");
+            line(&format!("            {e}"))?;
         }
     }
-    Ok(Exit::Culprit)
+    Ok(Exit::Success)
 }

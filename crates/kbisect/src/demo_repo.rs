@@ -52,7 +52,7 @@ fn parse_c(broken: bool, planted_percent: Option<u32>) -> String {
     );
     if let Some(p) = planted_percent {
         s.push_str(&format!(
-            r#"#define REUSE_PERCENT {p}
+            r#"#define REUSE_PER_10000 {p}
 
 static unsigned demo_random(void) {{
 	unsigned v = 0;
@@ -86,7 +86,9 @@ static void report_use_after_free(void) {{
     s.push_str("\tfor (char *p = buf; *p; p++)\n\t\tif (*p == seps[0] || *p == seps[1])\n\t\t\tfields++;\n");
     s.push_str("\tfree(buf);\n");
     if planted_percent.is_some() {
-        s.push_str("\tif (demo_random() % 100 < REUSE_PERCENT)\n\t\treport_use_after_free();\n");
+        // Decided once per run, so a run crashes with the chance asked for
+        // however many records it parses.
+        s.push_str("\tstatic int decided;\n\tif (!decided) {\n\t\tdecided = 1;\n\t\tif (demo_random() % 10000 < REUSE_PER_10000)\n\t\t\treport_use_after_free();\n\t}\n");
     }
     s.push_str("\treturn fields;\n}\n");
     s
@@ -103,6 +105,24 @@ enum Step {
     /// A topic branch with these commits, merged with `--no-ff`.
     Topic(&'static str, &'static [&'static str]),
 }
+
+/// Plain commits the seed places around the planted one.
+const EXTRA: &[&str] = &[
+    "util: inline the hash step",
+    "features: add a trace mode",
+    "main: check argc",
+    "parse: count separators once",
+    "features: add a sort mode",
+    "util: add a clamp helper",
+    "main: accept records from stdin",
+    "features: add a unique mode",
+    "parse: skip a leading separator",
+    "util: add a min helper",
+    "features: add a reverse mode",
+    "main: exit non-zero on no records",
+    "features: add a tail mode",
+    "util: add a max helper",
+];
 
 fn history(seed: u64) -> Vec<Step> {
     use Step::*;
@@ -143,16 +163,30 @@ fn history(seed: u64) -> Vec<Step> {
         ),
         Code("features: add a record limit"),
     ];
-    // The seed moves the planted commit within a window of plain commits.
-    let extra = [
-        "util: inline the hash step",
-        "features: add a trace mode",
-        "main: check argc",
-    ];
-    for t in extra.iter().take((seed % 3) as usize) {
-        h.push(Code(t));
-    }
+    // The seed draws how many plain commits come before and after the
+    // planted one, and which: each seed is a history of its own.
+    let mut rng = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let before = next() % 9;
+    let after = next() % 6;
+    let mut pool: Vec<&'static str> = EXTRA.to_vec();
+    let mut take = |n: u64, h: &mut Vec<Step>| {
+        for _ in 0..n {
+            if pool.is_empty() {
+                break;
+            }
+            let i = (next() % pool.len() as u64) as usize;
+            h.push(Code(pool.swap_remove(i)));
+        }
+    };
+    take(before, &mut h);
     h.push(Plant);
+    take(after, &mut h);
     h.extend([
         Code("features: add a json mode"),
         Docs("docs: describe the json mode"),
@@ -289,7 +323,7 @@ pub fn generate(dir: &Path, seed: u64, repro_chance: f64) -> Result<DemoRepo> {
     g.commit("Initial commit: a record parser")?;
     let mut commits = 1;
     let (mut planted, mut broken) = (String::new(), Vec::new());
-    let percent = (repro_chance * 100.0).round() as u32;
+    let percent = (repro_chance * 10_000.0).round() as u32;
     for step in history(seed) {
         match step {
             Step::Code(t) => {

@@ -105,11 +105,13 @@ impl Progress {
     }
 
     /// Writes log text to stdout without tearing the bar.
-    pub fn print(&self, text: &[u8]) {
+    pub fn print(&self, text: &[u8]) -> std::io::Result<()> {
+        if text.is_empty() {
+            return Ok(());
+        }
         let write = || {
             let mut out = std::io::stdout().lock();
-            let _ = out.write_all(text);
-            let _ = out.flush();
+            out.write_all(text).and_then(|()| out.flush())
         };
         match &self.bar {
             Some(b) => b.suspend(write),

@@ -35,7 +35,7 @@ fn flag_only_run_finds_the_culprit_and_writes_its_outputs() {
     let log = std::fs::read_to_string(wd.join("bisect.log")).unwrap();
     assert!(log.contains("first bad commit:"), "{log}");
     let r = read_json(&wd.join("result.json"));
-    assert_eq!(r["schema"], 1);
+    assert_eq!(r["schema"], 2);
     assert_eq!(r["kind"], "culprit");
     assert_eq!(r["culprits"][0]["commit"], fx.culprit.as_str());
     assert_eq!(r["culprits"][0]["title"], "frob: plant the bug");

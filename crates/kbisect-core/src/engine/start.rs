@@ -4,43 +4,43 @@
 use kbisect_git::CommitId;
 
 use super::Engine;
-use crate::error::EngineError;
+use crate::error::{BadRange, EngineError};
 use crate::events::Event;
 
 impl Engine<'_> {
     /// syzkaller's identifyRewrittenCommit.
     pub(super) fn identify_start(&mut self) -> Result<CommitId, EngineError> {
-        let start = self.cfg.start.clone();
-        let resolved = self.vcs.resolve(&start)?;
-        if self.cfg.cross_tree {
+        let start = self.cx.cfg.start.clone();
+        let resolved = self.cx.vcs().resolve(&start)?;
+        if self.cx.cfg.cross_tree {
             // A commit from another tree is taken as it is.
             return resolved.ok_or(EngineError::UnknownRevision { rev: start });
         }
         if let Some(id) = &resolved
-            && self.vcs.branch_contains(id)?
+            && self.cx.vcs().branch_contains(id)?
         {
             return Ok(id.clone());
         }
-        if !self.cfg.fix {
+        if !self.cx.cfg.fix {
             // A cause bisection does not need the commit on the branch, only
             // in the repository.
-            self.note("fetch other tags and check if the commit is present");
+            self.cx.emit(Event::FetchingStart);
             if let Some(id) = resolved {
                 return Ok(id);
             }
-            if let Some(id) = self.vcs.fetch_commit(&start)? {
+            if let Some(id) = self.cx.vcs().fetch_commit(&start)? {
                 return Ok(id);
             }
         }
-        let Some(title) = self.cfg.start_title.clone().filter(|t| !t.is_empty()) else {
+        let Some(title) = self.cx.cfg.start_title.clone().filter(|t| !t.is_empty()) else {
             return Err(EngineError::UnknownCommitNoTitle {
                 commit: start,
-                branch: self.cfg.branch.clone(),
+                branch: self.cx.cfg.branch.clone(),
             });
         };
-        match self.vcs.find_by_title(&title)? {
+        match self.cx.vcs().find_by_title(&title)? {
             Some(id) => {
-                self.emit(Event::Reidentified {
+                self.cx.emit(Event::Reidentified {
                     commit: id.clone(),
                     title,
                 });
@@ -48,7 +48,7 @@ impl Engine<'_> {
             }
             None => Err(EngineError::UnknownCommit {
                 commit: start,
-                branch: self.cfg.branch.clone(),
+                branch: self.cx.cfg.branch.clone(),
                 title,
             }),
         }
@@ -62,32 +62,35 @@ impl Engine<'_> {
         start: &CommitId,
     ) -> Result<Vec<CommitId>, EngineError> {
         let mut out = Vec::new();
-        for rev in self.cfg.known_good.clone() {
+        let fix = self.cx.cfg.fix;
+        for rev in self.cx.cfg.known_good.clone() {
             let id = self
-                .vcs
+                .cx
+                .vcs()
                 .resolve(&rev)?
                 .ok_or_else(|| EngineError::UnknownRevision { rev: rev.clone() })?;
             if &id == start {
-                return Err(EngineError::BadRange(format!(
-                    "the known-good commit {rev} is the start commit: the range is empty"
-                )));
+                return Err(BadRange::GoodIsStart { rev }.into());
             }
-            let ok = if self.cfg.fix {
-                self.vcs.is_ancestor(start, &id)?
+            let ok = if fix {
+                self.cx.vcs().is_ancestor(start, &id)?
             } else {
-                self.vcs.is_ancestor(&id, start)?
+                self.cx.vcs().is_ancestor(&id, start)?
             };
             if !ok {
-                let (what, rel) = if self.cfg.fix {
+                let (what, relation) = if fix {
                     ("known-fixed", "a descendant")
                 } else {
                     ("known-good", "an ancestor")
                 };
-                return Err(EngineError::BadRange(format!(
-                    "the {what} commit {rev} ({}) is not {rel} of the start commit {}",
-                    id.short(),
-                    start.short()
-                )));
+                return Err(BadRange::NotRelated {
+                    what,
+                    rev,
+                    short: id.short().to_string(),
+                    relation,
+                    start: start.short().to_string(),
+                }
+                .into());
             }
             out.push(id);
         }

@@ -1,90 +1,15 @@
-//! Shared fixtures: a generated repository whose `state` file says `bug` from
-//! one commit on, and build/test scripts (scripted at the process boundary).
+//! Shared helpers: the binary, its JSON and journal; the fixture repository
+//! and fake build/test programs come from `kbisect-testutil`.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use kbisect_testutil::TestRepo;
+pub use kbisect_testutil::Fixture;
 
-pub struct Fixture {
-    pub repo: TestRepo,
-    pub scripts: tempfile::TempDir,
-    pub culprit: String,
-    pub head: String,
-}
-
-const BUILD: &str = r#"#!/bin/sh
-[ -n "$MARKS" ] && echo $$ > "$MARKS/build-$KBISECT_COMMIT"
-[ -n "$BUILD_DELAY" ] && sleep "$BUILD_DELAY"
-cp state "$KBISECT_OUT/state"
-"#;
-
-const TEST: &str = r#"#!/bin/sh
-[ -n "$MARKS" ] && touch "$MARKS/run-$KBISECT_COMMIT-$KBISECT_RUN"
-[ -n "$RUN_DELAY" ] && sleep "$RUN_DELAY"
-if grep -q bug "$KBISECT_OUT/state"; then
-	echo "BUG: fixture crash in frob_state"
-	exit 1
-fi
-echo fine
-"#;
-
-/// v1.0, then 11 commits (a merge among them); the 6th after the tag plants the bug.
+/// The fixture of `kbisect_testutil`.
 pub fn fixture() -> Fixture {
-    let repo = TestRepo::new();
-    repo.commit_file("state", "ok\n", "init");
-    repo.tag("v1.0");
-    for i in 0..3 {
-        repo.commit(&format!("change {i}"));
-    }
-    repo.git(&["checkout", "-q", "-b", "topic"]);
-    repo.commit("topic change");
-    repo.git(&["checkout", "-q", "master"]);
-    repo.merge_no_ff("topic", "Merge branch 'topic'");
-    repo.commit("change 3");
-    let culprit = repo.commit_file("state", "bug\n", "frob: plant the bug");
-    for i in 4..8 {
-        repo.commit(&format!("change {i}"));
-    }
-    let head = repo.head();
-    let scripts = tempfile::tempdir().unwrap();
-    std::fs::write(scripts.path().join("build.sh"), BUILD).unwrap();
-    std::fs::write(scripts.path().join("repro.sh"), TEST).unwrap();
-    Fixture {
-        repo,
-        scripts,
-        culprit,
-        head,
-    }
-}
-
-impl Fixture {
-    pub fn script(&self, name: &str) -> String {
-        format!("sh {}", self.scripts.path().join(name).display())
-    }
-
-    /// `kbisect run` flags for this fixture, without a job file.
-    pub fn run_args(&self, workdir: &Path) -> Vec<String> {
-        vec![
-            "run".into(),
-            "--repo".into(),
-            self.repo.path().display().to_string(),
-            "--bad".into(),
-            "master".into(),
-            "--good".into(),
-            "v1.0".into(),
-            "--build".into(),
-            self.script("build.sh"),
-            "--test".into(),
-            self.script("repro.sh"),
-            "--workdir".into(),
-            workdir.display().to_string(),
-            "--parallel".into(),
-            "2".into(),
-            "--no-progress".into(),
-        ]
-    }
+    Fixture::new()
 }
 
 pub fn bin() -> PathBuf {
@@ -93,7 +18,7 @@ pub fn bin() -> PathBuf {
 
 pub fn kbisect() -> Command {
     let mut c = Command::new(bin());
-    c.env_remove("KBISECT_FAULT_JOURNAL_FULL_AFTER");
+    c.env_remove("KBISECT_FAILPOINT");
     c
 }
 

@@ -1,2 +1,0 @@
-pub mod runner;
-pub mod scripted;

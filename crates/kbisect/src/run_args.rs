@@ -1,0 +1,174 @@
+//! `kbisect run`'s flags. Each flag is one key of the job spec (the README
+//! lists them side by side); [`RunArgs::to_spec`] turns the flags into a
+//! [`JobSpec`] that is laid over the job file's, so the file and the flags
+//! are one spec with two sources.
+
+use std::path::{Path, PathBuf};
+
+use kbisect_runner::{BuildSpec, JobSpec, Kind, ReproducerSpec, TestSpec};
+
+use crate::exit::CliError;
+
+/// Cause or fix, for `--kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KindArg {
+    /// Find the commit that introduced the crash.
+    Cause,
+    /// Find the commit that made it go away.
+    Fix,
+}
+
+/// `kbisect run` flags: each overrides the job file's key of the same meaning.
+#[derive(clap::Args, Debug, Default, Clone)]
+pub struct RunArgs {
+    /// Job file (TOML). Without it, flags alone describe the job.
+    pub job: Option<PathBuf>,
+    /// Git repository to bisect (key `repo`; default: the current directory).
+    #[arg(long)]
+    pub repo: Option<PathBuf>,
+    /// Branch under bisection (key `branch`; default: HEAD).
+    #[arg(long)]
+    pub branch: Option<String>,
+    /// The commit the crash is seen on (key `start`).
+    #[arg(long, visible_alias = "start")]
+    pub bad: Option<String>,
+    /// The start commit's title, to find it again if history was rewritten (key `start_title`).
+    #[arg(long)]
+    pub start_title: Option<String>,
+    /// Known-good commit(s): skips the release walk (key `good`; repeatable).
+    #[arg(long)]
+    pub good: Vec<String>,
+    /// Fix bisection: find the commit that made the crash go away (key `kind = "fix"`).
+    #[arg(long)]
+    pub fix: bool,
+    /// Cause or fix (key `kind`).
+    #[arg(long, value_enum)]
+    pub kind: Option<KindArg>,
+    /// Search strategy: syzkaller, plain (key `strategy`).
+    #[arg(long)]
+    pub strategy: Option<String>,
+    /// Runs per revision (key `runs`).
+    #[arg(long)]
+    pub runs: Option<usize>,
+    /// Runs made at the same time (key `parallel`).
+    #[arg(long)]
+    pub parallel: Option<usize>,
+    /// Overall time limit, e.g. `2h` (key `timeout`).
+    #[arg(long)]
+    pub timeout: Option<String>,
+    /// Work dir: lock, journal, worktree, artifacts, bisect.log, result.json (key `workdir`).
+    #[arg(long)]
+    pub workdir: Option<PathBuf>,
+    /// Config file handed to builds as `$KBISECT_CONFIG` (key `config`).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Which tags are releases: kernel, semver, any-version, or a regexp (key `release_tags`).
+    #[arg(long)]
+    pub release_tags: Option<String>,
+    /// Build command, `sh -c` in kbisect's worktree (key `build.command`; none: nothing to build).
+    #[arg(long)]
+    pub build: Option<String>,
+    /// Sign only this file of `$KBISECT_OUT` (key `build.hash`).
+    #[arg(long)]
+    pub build_hash: Option<String>,
+    /// Time limit of one build (key `build.timeout`).
+    #[arg(long)]
+    pub build_timeout: Option<String>,
+    /// Command whose first output line names the compiler in the log (key `build.compiler`).
+    #[arg(long)]
+    pub compiler: Option<String>,
+    /// Test command, `sh -c` once per run (key `test.command`).
+    #[arg(long)]
+    pub test: Option<String>,
+    /// Where the test runs (key `test.cwd`; default: `$KBISECT_OUT`).
+    #[arg(long)]
+    pub test_cwd: Option<PathBuf>,
+    /// Time limit of one run (key `test.timeout`; default 5m).
+    #[arg(long)]
+    pub test_timeout: Option<String>,
+    /// A run silent for this long is "no output" (key `test.idle_timeout`).
+    #[arg(long)]
+    pub idle_timeout: Option<String>,
+    /// Regexp searched for in each output line; the first line it matches starts the crash (key `test.crash_regex`).
+    #[arg(long)]
+    pub crash_regex: Option<String>,
+    /// What decides a run: crash (default) or exit-code, git bisect run's convention (key `test.verdict`).
+    #[arg(long)]
+    pub verdict: Option<String>,
+    /// Reproducer file, `$KBISECT_REPRO` (key `reproducer.file`).
+    #[arg(long)]
+    pub reproducer: Option<PathBuf>,
+    /// Start over: move the work dir aside (kept as WORKDIR.old-N) instead of resuming it.
+    #[arg(long)]
+    pub fresh: bool,
+    /// No progress bar, even on a terminal.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+impl RunArgs {
+    /// The flags as a job spec (relative paths against `cwd`).
+    pub fn to_spec(&self, cwd: &Path) -> JobSpec {
+        let kind = match (self.fix, self.kind) {
+            (true, _) | (_, Some(KindArg::Fix)) => Some(Kind::Fix),
+            (_, Some(KindArg::Cause)) => Some(Kind::Cause),
+            _ => None,
+        };
+        let mut spec = JobSpec {
+            repo: self.repo.clone(),
+            branch: self.branch.clone(),
+            start: self.bad.clone(),
+            start_title: self.start_title.clone(),
+            kind,
+            good: (!self.good.is_empty()).then(|| self.good.clone()),
+            strategy: self.strategy.clone(),
+            runs: self.runs,
+            parallel: self.parallel,
+            timeout: self.timeout.clone(),
+            workdir: self.workdir.clone(),
+            config: self.config.clone(),
+            release_tags: self.release_tags.clone(),
+            build: Some(BuildSpec {
+                builder: None,
+                command: self.build.clone(),
+                hash: self.build_hash.clone(),
+                timeout: self.build_timeout.clone(),
+                compiler: self.compiler.clone(),
+            }),
+            test: Some(TestSpec {
+                tester: None,
+                command: self.test.clone(),
+                cwd: self.test_cwd.clone(),
+                timeout: self.test_timeout.clone(),
+                idle_timeout: self.idle_timeout.clone(),
+                crash_regex: self.crash_regex.clone(),
+                verdict: self.verdict.clone(),
+            }),
+            reproducer: Some(ReproducerSpec {
+                file: self.reproducer.clone(),
+            }),
+        };
+        spec.absolutize(cwd);
+        spec
+    }
+
+    /// The job: the file's spec (if any) with the flags laid over it.
+    pub fn resolve(&self) -> Result<kbisect_runner::Job, CliError> {
+        let cwd =
+            std::env::current_dir().map_err(|e| crate::exit::fail(crate::exit::Exit::BadJob, e))?;
+        // Defaults (the repository, the work dir) live beside the job file.
+        let (file, base) = match &self.job {
+            Some(p) => {
+                let spec = JobSpec::load(p)?;
+                let dir = cwd
+                    .join(p)
+                    .parent()
+                    .map_or_else(|| cwd.clone(), Path::to_path_buf);
+                (spec, dir)
+            }
+            None => (JobSpec::default(), cwd.clone()),
+        };
+        let spec = file.overlay(self.to_spec(&cwd));
+        Ok(kbisect_runner::Job::resolve(spec, &base)?)
+    }
+}
