@@ -71,7 +71,8 @@ impl CommandBuilder {
             return Ok(wt.clone());
         }
         let wt = Worktree::create(&self.repo, &self.cfg.worktree)
-            .map_err(|e| InfraError::environment("cannot create kbisect's worktree", e))?;
+            .map_err(|e| InfraError::environment("cannot create kbisect's worktree", e))?
+            .with_cancel(self.cancel.clone());
         self.worktree = Some(wt.clone());
         Ok(wt)
     }
@@ -149,7 +150,8 @@ impl CommandBuilder {
             .env("KBISECT_WORKTREE", wt.path())
             .env("KBISECT_OUT", &out_dir)
             .env("KBISECT_CONFIG", &config_path)
-            .cancel(self.cancel.clone());
+            .cancel(self.cancel.clone())
+            .failpoint("build");
         for (k, v) in &self.cfg.env {
             cmd = cmd.env(k, v);
         }

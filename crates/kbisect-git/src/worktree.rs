@@ -15,6 +15,7 @@ use crate::repo::{Repo, git_cmd, run_ok};
 pub struct Worktree {
     repo: Repo,
     path: PathBuf,
+    cancel: Option<kbisect_proc::CancelToken>,
 }
 
 impl Worktree {
@@ -28,6 +29,7 @@ impl Worktree {
             let wt = Worktree {
                 repo: repo.clone(),
                 path: dir.to_owned(),
+                cancel: None,
             };
             wt.clear_stale_locks()?;
             return Ok(wt);
@@ -49,11 +51,20 @@ impl Worktree {
         Ok(Worktree {
             repo: repo.clone(),
             path: dir.to_owned(),
+            cancel: None,
         })
     }
 
+    /// The worktree's directory.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Runs this worktree's git commands with `token`: they stop when it is
+    /// cancelled and record their process groups where it records them.
+    pub fn with_cancel(mut self, token: kbisect_proc::CancelToken) -> Self {
+        self.cancel = Some(token);
+        self
     }
 
     /// Checks `id` out, discarding any change and untracked file.
@@ -175,7 +186,11 @@ impl Worktree {
 
     fn git(&self) -> kbisect_proc::Cmd {
         // Optional index refreshes are fine here: this index is ours.
-        git_cmd(&self.path).env("GIT_OPTIONAL_LOCKS", "1")
+        let cmd = git_cmd(&self.path).env("GIT_OPTIONAL_LOCKS", "1");
+        match &self.cancel {
+            Some(t) => cmd.cancel(t.clone()).failpoint("git-worktree"),
+            None => cmd,
+        }
     }
 }
 

@@ -13,23 +13,47 @@ const DEFAULT_CAP: usize = 4 << 20;
 /// Default time between SIGTERM and SIGKILL.
 const DEFAULT_GRACE: Duration = Duration::from_secs(5);
 
-/// A shared flag that asks running commands to stop.
+/// A shared flag that asks running commands to stop, and optionally the
+/// directory where the process groups of those commands are recorded (so a
+/// successor can end them if this process is killed, see [`crate::end_leftovers`]).
 ///
-/// Clones share the flag, so one token can stop every command of a session.
+/// Clones share the flag, so one token can stop every command of a
+/// session; [`CancelToken::recording_groups_in`] derives a token with the
+/// same flag that also records. No state is global: two sessions in one
+/// process record into their own directories.
 #[derive(Clone, Debug, Default)]
-pub struct CancelToken(Arc<AtomicBool>);
+pub struct CancelToken {
+    flag: Arc<AtomicBool>,
+    groups: Option<Arc<PathBuf>>,
+}
 
 impl CancelToken {
+    /// A fresh token (not cancelled, recording nothing).
     pub fn new() -> CancelToken {
         CancelToken::default()
     }
 
+    /// Asks every command holding this token (or a clone) to stop.
     pub fn cancel(&self) {
-        self.0.store(true, Ordering::SeqCst);
+        self.flag.store(true, Ordering::SeqCst);
     }
 
+    /// Whether [`CancelToken::cancel`] was called.
     pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
+        self.flag.load(Ordering::SeqCst)
+    }
+
+    /// The same flag, and the process group of every command run with the
+    /// returned token recorded in `dir` while it runs.
+    pub fn recording_groups_in(&self, dir: &Path) -> CancelToken {
+        CancelToken {
+            flag: self.flag.clone(),
+            groups: Some(Arc::new(dir.to_path_buf())),
+        }
+    }
+
+    pub(crate) fn groups_dir(&self) -> Option<&Path> {
+        self.groups.as_deref().map(PathBuf::as_path)
     }
 }
 

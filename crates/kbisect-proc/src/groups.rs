@@ -9,36 +9,16 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
-static DIR: Mutex<Option<PathBuf>> = Mutex::new(None);
-
-/// Records every process group spawned from now on in `dir`, after ending
-/// the groups a predecessor recorded there and did not clean up. Call it
-/// while holding the lock that makes this process the only user of `dir`.
-/// Returns how many leftover groups were ended.
-pub fn track_groups_in(dir: &Path) -> io::Result<usize> {
-    std::fs::create_dir_all(dir)?;
-    let ended = end_leftovers(dir)?;
-    if let Ok(mut d) = DIR.lock() {
-        *d = Some(dir.to_path_buf());
-    }
-    Ok(ended)
-}
-
-/// Stops recording (the directory is about to go away).
-pub fn stop_tracking_groups() {
-    if let Ok(mut d) = DIR.lock() {
-        *d = None;
-    }
-}
-
 /// Ends the groups recorded in `dir` whose leader is gone or is still the
-/// process that was recorded, and removes every record.
+/// process that was recorded, and removes every record. Call it while
+/// holding the lock that makes this process the only user of `dir`.
+/// Returns how many leftover groups were ended.
 pub fn end_leftovers(dir: &Path) -> io::Result<usize> {
+    std::fs::create_dir_all(dir)?;
     let mut ended = 0;
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
@@ -80,9 +60,8 @@ impl Drop for Record {
     }
 }
 
-/// Records `pgid` if tracking is on. Failing to record never fails the run.
-pub(crate) fn record(pgid: i32) -> Record {
-    let dir = DIR.lock().ok().and_then(|d| d.clone());
+/// Records `pgid` in `dir`, if any. Failing to record never fails the run.
+pub(crate) fn record(pgid: i32, dir: Option<&Path>) -> Record {
     let Some(dir) = dir else {
         return Record(None);
     };

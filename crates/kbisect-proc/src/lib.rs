@@ -14,5 +14,5 @@ mod output;
 mod run;
 
 pub use cmd::{CancelToken, Cmd};
-pub use groups::{end_leftovers, stop_tracking_groups, track_groups_in};
+pub use groups::end_leftovers;
 pub use output::{Output, ProcError, Status, Stream};

@@ -62,7 +62,10 @@ pub(crate) fn run(cmd: &Cmd, mut on_chunk: Option<ChunkSink<'_>>) -> Result<Outp
     };
 
     // Dropped when this function returns, by which time the group is dead.
-    let _record = crate::groups::record(pgid.as_raw());
+    let _record = crate::groups::record(
+        pgid.as_raw(),
+        cmd.cancel.as_ref().and_then(|c| c.groups_dir()),
+    );
     let (tx, rx) = mpsc::sync_channel::<Event>(CHANNEL_DEPTH);
     if let (Some(bytes), Some(mut stdin)) = (cmd.stdin.clone(), child.stdin.take()) {
         // A child that never reads its stdin gets EPIPE here once it exits; ignore.

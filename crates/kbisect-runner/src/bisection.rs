@@ -311,6 +311,9 @@ impl Bisection {
         notice: &mut dyn FnMut(Notice),
     ) -> Result<Finished, RunnerError> {
         let t0 = Instant::now();
+        // Every build and run records its process group while it runs, so
+        // a successor can end what a kill -9 of this process leaves behind.
+        let cancel = &cancel.recording_groups_in(&self.session.running_dir());
         let cfg = self.config()?;
         let scheme = TagScheme::parse(&self.job.release_tags).map_err(|msg| JobError::Invalid {
             key: "release_tags",

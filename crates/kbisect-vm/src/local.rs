@@ -133,7 +133,8 @@ impl LocalRun<'_> {
             .timeout(s.timeout)
             .grace(s.grace)
             .output_cap(s.output_cap)
-            .cancel(self.cancel.clone());
+            .cancel(self.cancel.clone())
+            .failpoint("test");
         for (k, v) in &s.env {
             cmd = cmd.env(k, v);
         }

@@ -203,13 +203,6 @@ pub struct SessionStats {
     pub transient_retried: usize,
 }
 
-impl Drop for Session {
-    fn drop(&mut self) {
-        // The work dir may be removed next (the demo does).
-        kbisect_proc::stop_tracking_groups();
-    }
-}
-
 /// An open work dir. Holds the lock until dropped.
 #[derive(Debug)]
 pub struct Session {
@@ -250,7 +243,7 @@ impl Session {
         // before they race with this run in the worktree.
         let running = dir.join(RUNNING_DIR);
         let leftover_groups =
-            kbisect_proc::track_groups_in(&running).map_err(|e| SessionError::io(&running, e))?;
+            kbisect_proc::end_leftovers(&running).map_err(|e| SessionError::io(&running, e))?;
         let opened_journal = Journal::open(&dir.join(JOURNAL_FILE), header)?;
         let mut rec = Recorded::default();
         let replayed_entries = opened_journal.entries.len();
@@ -289,6 +282,12 @@ impl Session {
     /// Where builds keep their artifacts and run logs.
     pub fn artifacts_dir(&self) -> PathBuf {
         self.dir.join(ARTIFACTS_DIR)
+    }
+
+    /// Where the process groups of builds and runs in flight are recorded
+    /// (give it to [`kbisect_proc::CancelToken::recording_groups_in`]).
+    pub fn running_dir(&self) -> PathBuf {
+        self.dir.join(RUNNING_DIR)
     }
 
     /// The builder's worktree.
