@@ -151,6 +151,7 @@ impl CommandBuilder {
             .env("KBISECT_OUT", &out_dir)
             .env("KBISECT_CONFIG", &config_path)
             .cancel(self.cancel.clone())
+            .end_escapees()
             .failpoint("build");
         for (k, v) in &self.cfg.env {
             cmd = cmd.env(k, v);
@@ -240,9 +241,16 @@ impl Builder for CommandBuilder {
         if self.cancel.is_cancelled() {
             return Err(InfraError::Interrupted);
         }
-        match self.cfg.command.clone() {
+        let res = match self.cfg.command.clone() {
             Some(cmd) => self.run_command(&cmd, req.commit, req.config, req.out_dir),
             None => self.export(req.commit, &req.out_dir.join("out")),
+        };
+        match res {
+            // Whatever failed once the user interrupted failed because of it.
+            Err(InfraError::Environment { .. }) if self.cancel.is_cancelled() => {
+                Err(InfraError::Interrupted)
+            }
+            other => other,
         }
     }
 }

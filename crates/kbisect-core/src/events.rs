@@ -19,6 +19,8 @@ pub enum RunLine {
     Crashed {
         /// The crash title.
         title: String,
+        /// The output line a crash pattern matched, when one did.
+        matched: Option<String>,
     },
     /// A crash set aside as infrastructure noise (`ignore: TITLE`).
     Ignored {

@@ -24,6 +24,8 @@ const DEFAULT_GRACE: Duration = Duration::from_secs(5);
 #[derive(Clone, Debug, Default)]
 pub struct CancelToken {
     flag: Arc<AtomicBool>,
+    /// Set for a [`CancelToken::child`]: cancelling the parent cancels it.
+    parent: Option<Arc<CancelToken>>,
     groups: Option<Arc<PathBuf>>,
 }
 
@@ -38,9 +40,10 @@ impl CancelToken {
         self.flag.store(true, Ordering::SeqCst);
     }
 
-    /// Whether [`CancelToken::cancel`] was called.
+    /// Whether [`CancelToken::cancel`] was called (on this token, a clone,
+    /// or the parent of a child token).
     pub fn is_cancelled(&self) -> bool {
-        self.flag.load(Ordering::SeqCst)
+        self.flag.load(Ordering::SeqCst) || self.parent.as_ref().is_some_and(|p| p.is_cancelled())
     }
 
     /// The same flag, and the process group of every command run with the
@@ -48,7 +51,20 @@ impl CancelToken {
     pub fn recording_groups_in(&self, dir: &Path) -> CancelToken {
         CancelToken {
             flag: self.flag.clone(),
+            parent: self.parent.clone(),
             groups: Some(Arc::new(dir.to_path_buf())),
+        }
+    }
+
+    /// A token cancelled whenever this one is, that can also be cancelled
+    /// alone (stopping only the commands holding it), and that records
+    /// process groups where this one does: one VM among several, stopped
+    /// by its own watchdog without stopping the session.
+    pub fn child(&self) -> CancelToken {
+        CancelToken {
+            flag: Arc::new(AtomicBool::new(false)),
+            parent: Some(Arc::new(self.clone())),
+            groups: self.groups.clone(),
         }
     }
 
@@ -71,6 +87,7 @@ pub struct Cmd {
     pub(crate) stdin: Option<Vec<u8>>,
     pub(crate) cancel: Option<CancelToken>,
     pub(crate) failpoint: Option<String>,
+    pub(crate) end_escapees: bool,
 }
 
 impl Cmd {
@@ -87,6 +104,7 @@ impl Cmd {
             stdin: None,
             cancel: None,
             failpoint: None,
+            end_escapees: false,
         }
     }
 
@@ -159,6 +177,14 @@ impl Cmd {
         self
     }
 
+    /// When the program ends, also ends its descendants that left its
+    /// process group (daemons, `setsid`), found by an environment tag (see
+    /// [`crate::become_subreaper`]). For builds and test runs; git needs it not.
+    pub fn end_escapees(mut self) -> Cmd {
+        self.end_escapees = true;
+        self
+    }
+
     /// Program and arguments, shell-quoted, for errors and logs.
     pub fn argv_string(&self) -> String {
         let mut s = shell_quote(&self.program);
@@ -224,5 +250,17 @@ mod tests {
         assert!(!u.is_cancelled());
         t.cancel();
         assert!(u.is_cancelled());
+    }
+
+    #[test]
+    fn a_child_is_cancelled_with_its_parent_but_not_the_other_way() {
+        let parent = CancelToken::new().recording_groups_in(Path::new("/tmp/groups"));
+        let child = parent.child();
+        assert_eq!(child.groups_dir(), Some(Path::new("/tmp/groups")));
+        child.cancel();
+        assert!(child.is_cancelled() && !parent.is_cancelled());
+        let child = parent.child();
+        parent.cancel();
+        assert!(child.is_cancelled() && child.child().is_cancelled());
     }
 }

@@ -8,11 +8,13 @@
 //! our git calls) and pinned to `LC_ALL=C` so messages can be parsed.
 
 mod cmd;
+mod escapees;
 pub mod failpoint;
 mod groups;
 mod output;
 mod run;
 
 pub use cmd::{CancelToken, Cmd};
+pub use escapees::{TAG_ENV, become_subreaper};
 pub use groups::end_leftovers;
 pub use output::{Output, ProcError, Status, Stream};

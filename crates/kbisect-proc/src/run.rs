@@ -47,7 +47,9 @@ enum Event {
 
 pub(crate) fn run(cmd: &Cmd, mut on_chunk: Option<ChunkSink<'_>>) -> Result<Output, ProcError> {
     let argv = cmd.argv_string();
-    let mut child = spawn(cmd, &argv)?;
+    let tag = cmd.end_escapees.then(crate::escapees::new_tag);
+    let mut child = spawn(cmd, &argv, tag.as_deref())?;
+    let child_pid = child.id() as i32;
     let start = Instant::now();
     let pgid = match i32::try_from(child.id()) {
         Ok(p) => Pid::from_raw(p),
@@ -141,6 +143,10 @@ pub(crate) fn run(cmd: &Cmd, mut on_chunk: Option<ChunkSink<'_>>) -> Result<Outp
             Ok(Event::Exited) => {
                 // Still unreaped (WNOWAIT), so the group id cannot have been reused.
                 let _ = killpg(pgid, Signal::SIGKILL);
+                if let Some(t) = &tag {
+                    // Those that left the group hold our pipes open too.
+                    crate::escapees::end_tagged(t);
+                }
                 // Reaped at once so that the group-gone probe above does not
                 // keep seeing our own zombie; after this only signal 0 is sent.
                 match child.wait() {
@@ -163,6 +169,7 @@ pub(crate) fn run(cmd: &Cmd, mut on_chunk: Option<ChunkSink<'_>>) -> Result<Outp
             source,
         })?,
     };
+    crate::escapees::forget(child_pid);
     let duration = start.elapsed();
     if let Some(source) = read_error {
         return Err(ProcError::Io { argv, source });
@@ -186,7 +193,7 @@ pub(crate) fn run(cmd: &Cmd, mut on_chunk: Option<ChunkSink<'_>>) -> Result<Outp
     })
 }
 
-fn spawn(cmd: &Cmd, argv: &str) -> Result<Child, ProcError> {
+fn spawn(cmd: &Cmd, argv: &str, tag: Option<&str>) -> Result<Child, ProcError> {
     let mut c = Command::new(&cmd.program);
     c.args(&cmd.args);
     if let Some(dir) = &cmd.cwd {
@@ -218,9 +225,17 @@ fn spawn(cmd: &Cmd, argv: &str) -> Result<Child, ProcError> {
         Stdio::null()
     });
     c.stdout(Stdio::piped()).stderr(Stdio::piped());
+    if let Some(t) = tag {
+        c.env(crate::escapees::TAG_ENV, t);
+    }
     c.process_group(0);
     tracing::debug!(argv = %argv, cwd = ?cmd.cwd, "spawning");
-    c.spawn().map_err(|source| {
+    let guard = crate::escapees::spawning();
+    let spawned = c.spawn();
+    if let (Ok(child), Some(g)) = (&spawned, guard) {
+        g.register(child.id() as i32);
+    }
+    spawned.map_err(|source| {
         if source.kind() == io::ErrorKind::NotFound {
             ProcError::NotFound {
                 program: cmd.program.to_string_lossy().into_owned(),

@@ -285,3 +285,33 @@ fn an_escaped_process_holding_the_pipes_does_not_block() {
         start.elapsed()
     );
 }
+
+#[test]
+fn descendants_that_leave_the_group_are_ended_with_the_command() {
+    let d = tempfile::tempdir().unwrap();
+    let pidfile = d.path().join("daemon.pid");
+    // A daemon in a session of its own, out of reach of killpg.
+    let script = format!(
+        "setsid sh -c 'echo $$ > {0}; exec sleep 1000' </dev/null >/dev/null 2>&1 & \
+         while [ ! -s {0} ]; do sleep 0.01; done; echo started",
+        pidfile.display()
+    );
+    let out = Cmd::new("sh")
+        .arg("-c")
+        .arg(&script)
+        .end_escapees()
+        .timeout(Duration::from_secs(20))
+        .run()
+        .unwrap();
+    assert!(out.stdout_str().contains("started"));
+    let pid: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    // Gone (or a zombie waiting for init to reap it).
+    let alive = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| !s.contains(") Z "))
+        .unwrap_or(false);
+    assert!(!alive, "the setsid daemon {pid} survived its command");
+}

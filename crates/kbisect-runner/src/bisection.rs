@@ -381,7 +381,9 @@ impl Bisection {
         };
         if let Some(j) = json {
             let p = self.session.dir().join(RESULT_FILE);
+            kbisect_proc::failpoint::hit("result-write");
             result_json::write(&p, &j).map_err(|source| RunnerError::Output { path: p, source })?;
+            kbisect_proc::failpoint::hit("result-written");
         }
         Ok(())
     }

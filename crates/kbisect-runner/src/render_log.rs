@@ -67,7 +67,13 @@ impl<W: Write> LogRenderer<W> {
     fn run_line(&self, r: &RunLine) -> String {
         match r {
             RunLine::Ok => "OK".into(),
-            RunLine::Crashed { title } => format!("crashed: {title}"),
+            RunLine::Crashed { title, matched } => match (self.dialect, matched) {
+                // Show why a run counted as a crash when the title alone does not.
+                (Dialect::Generic, Some(line)) if line != title => {
+                    format!("crashed: {title} (matched: {line})")
+                }
+                _ => format!("crashed: {title}"),
+            },
             RunLine::Ignored { title } => format!("ignore: {title}"),
             RunLine::BootFailed { reason } => format!("boot failed: {reason}"),
             RunLine::TestFailed { reason } => match self.dialect {

@@ -37,9 +37,15 @@ pub fn exit_of(f: &Finished) -> Result<Exit, CliError> {
                 ),
                 _ => e.to_string(),
             };
+            let causes = CauseChain::of(e).0;
+            let full = if causes.is_empty() || msg.contains(&causes) {
+                msg
+            } else {
+                format!("{msg}: {causes}")
+            };
             Err(CliError {
                 exit: Exit::of_kind(kind),
-                error: Some(anyhow::Error::msg(msg).context(CauseChain::of(e))),
+                error: Some(anyhow::Error::msg(full)),
             })
         }
     }
@@ -57,12 +63,6 @@ impl CauseChain {
             cur = c.source();
         }
         CauseChain(out.join(": "))
-    }
-}
-
-impl std::fmt::Display for CauseChain {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
     }
 }
 

@@ -279,6 +279,7 @@ impl Gen {
         self.n += 1;
         self.git(&["add", "-A"])?;
         self.git(&["commit", "-q", "-m", msg])?;
+        kbisect_proc::failpoint::hit("demo-generate");
         self.git(&["rev-parse", "HEAD"])
     }
 

@@ -13,5 +13,10 @@ mod progress;
 mod run_args;
 
 fn main() -> std::process::ExitCode {
+    // Daemons a build or test leaves behind are reparented to kbisect (and
+    // ended with their run) instead of escaping to init.
+    if let Err(e) = kbisect_proc::become_subreaper() {
+        tracing::debug!(error = %e, "cannot become a child subreaper");
+    }
     cli::main()
 }

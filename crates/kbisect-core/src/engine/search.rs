@@ -35,6 +35,7 @@ pub fn count_runs(cx: &mut Context<'_>, rev: &mut RevisionEvidence) -> (RunCount
                 crashes.push(c.clone());
                 RunLine::Crashed {
                     title: c.title.clone(),
+                    matched: r.matched.clone(),
                 }
             }
             RunOutcome::Infra { reason } => {
