@@ -1,20 +1,17 @@
 //! How one local run becomes a [`RunOutcome`]: a crash (from its output or a
 //! signal death), a timeout, silence, a test failure, or OK — or, in
 //! `git bisect run`'s exit-code mode, what the exit status says.
-
-use kbisect_proc::Status;
-use std::sync::{Arc, OnceLock};
+//!
+//! The verdict is made from what the output showed while it streamed
+//! ([`RunOutput`]: the crash wherever it was, and the last lines), never
+//! from the whole output, which only the log file holds.
 
 use kbisect_core::{Crash, RunOutcome, RunResult};
-use kbisect_report::{Config, CrashType, Reporter};
-use regex::Regex;
+use kbisect_proc::Status;
+use kbisect_report::CrashType;
 
-/// Lines that start a crash report in a program's output, by default.
-pub const DEFAULT_CRASH_REGEX: &str =
-    r"^\s*(BUG:|WARNING:|panic|ERROR: AddressSanitizer|UBSAN:|KASAN:|Kernel panic)";
-
-/// Most lines of output kept as a crash's report.
-const REPORT_LINES: usize = 100;
+use crate::matcher::CrashMatcher;
+use crate::output::RunOutput;
 
 /// What decides a run's verdict.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -27,122 +24,6 @@ pub enum VerdictMode {
     /// `git bisect run`'s convention: exit 0 good, 125 skip, 1–127 bad,
     /// 128 and above abort — except 128+N for a crash signal N, a crash.
     ExitCode,
-}
-
-/// Finds the crash in a run's output: kbisect-report's console parser first
-/// (kernel-style reports), then the crash regexp (user-space programs). A
-/// user-given regexp replaces both.
-#[derive(Clone)]
-pub struct CrashMatcher {
-    /// Built on first use (compiling its tables is not free, and a resumed
-    /// bisection may never need it); `None` inside when a regexp was given.
-    reporter: Arc<OnceLock<Option<Reporter>>>,
-    use_reporter: bool,
-    re: Regex,
-    addr: Regex,
-}
-
-impl std::fmt::Debug for CrashMatcher {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CrashMatcher")
-            .field("use_reporter", &self.use_reporter)
-            .field("re", &self.re)
-            .finish()
-    }
-}
-
-impl CrashMatcher {
-    /// `pattern` matches the line that starts a crash (the line is the title,
-    /// or the capture group `title` when the pattern has one).
-    pub fn new(pattern: Option<&str>) -> Result<Self, regex::Error> {
-        Ok(CrashMatcher {
-            reporter: Arc::new(OnceLock::new()),
-            use_reporter: pattern.is_none(),
-            re: Regex::new(pattern.unwrap_or(DEFAULT_CRASH_REGEX))?,
-            addr: Regex::new(r"0x[0-9a-fA-F]+")?,
-        })
-    }
-
-    /// The crash in `console`, if any: its title, type and report. The
-    /// console parser's report wins unless it is corrupted (user-space
-    /// output often is, to a kernel parser) and the regexp finds one.
-    pub fn find(&self, console: &[u8]) -> Option<Crash> {
-        self.find_matched(console).map(|(c, _)| c)
-    }
-
-    /// Like [`CrashMatcher::find`], with the output line that started the crash.
-    pub fn find_matched(&self, console: &[u8]) -> Option<(Crash, String)> {
-        let parsed = self
-            .reporter()
-            .and_then(|r| r.parse(console))
-            .filter(|r| !r.suppressed);
-        let from_report = |r: kbisect_report::Report| {
-            let report = r.report_text();
-            let crash_type = match r.crash_type {
-                CrashType::Unknown => crash_type(&r.title),
-                t => t,
-            };
-            let line = report.lines().next().unwrap_or_default().trim().to_string();
-            (
-                Crash {
-                    title: r.title,
-                    crash_type,
-                    report,
-                },
-                line,
-            )
-        };
-        match (parsed, self.find_by_regex(console)) {
-            (Some(r), _) if !r.corrupted => Some(from_report(r)),
-            (_, Some(c)) => Some(c),
-            (Some(r), None) => Some(from_report(r)),
-            (None, None) => None,
-        }
-    }
-
-    fn reporter(&self) -> Option<&Reporter> {
-        if !self.use_reporter {
-            return None;
-        }
-        // The built-in tables always compile; without them the regexp still works.
-        self.reporter
-            .get_or_init(|| Reporter::new(&Config::default()).ok())
-            .as_ref()
-    }
-
-    fn find_by_regex(&self, console: &[u8]) -> Option<(Crash, String)> {
-        let text = String::from_utf8_lossy(console);
-        let lines: Vec<&str> = text.lines().collect();
-        let (at, caps) = lines
-            .iter()
-            .enumerate()
-            .find_map(|(i, l)| self.re.captures(l).map(|c| (i, c)))?;
-        let raw = caps.name("title").map_or(lines[at], |m| m.as_str()).trim();
-        let title = self.addr.replace_all(raw, "ADDR").into_owned();
-        let end = (at + REPORT_LINES).min(lines.len());
-        Some((
-            Crash {
-                crash_type: crash_type(&title),
-                title,
-                report: lines[at..end].join("\n"),
-            },
-            lines[at].trim().to_string(),
-        ))
-    }
-}
-
-fn crash_type(title: &str) -> CrashType {
-    if title.starts_with("BUG:") {
-        CrashType::Bug
-    } else if title.starts_with("WARNING:") {
-        CrashType::Warning
-    } else if title.contains("AddressSanitizer") || title.starts_with("KASAN") {
-        CrashType::MemorySafetyBug
-    } else if title.starts_with("UBSAN") {
-        CrashType::Ubsan
-    } else {
-        CrashType::Unknown
-    }
 }
 
 fn signal_name(sig: i32) -> &'static str {
@@ -166,12 +47,12 @@ fn is_crash_signal(sig: i32) -> bool {
     matches!(sig, 4 | 5 | 6 | 7 | 8 | 11 | 31)
 }
 
-fn signal_crash(sig: i32, console: &[u8]) -> RunResult {
+fn signal_crash(sig: i32, out: &RunOutput) -> RunResult {
     crashed(
         Crash {
             title: format!("killed by signal {sig} ({})", signal_name(sig)),
             crash_type: CrashType::Unknown,
-            report: tail(console),
+            report: out.last_lines(),
         },
         None,
     )
@@ -185,37 +66,35 @@ fn crashed(c: Crash, matched: Option<String>) -> RunResult {
     }
 }
 
-fn last_line(console: &[u8]) -> String {
-    String::from_utf8_lossy(console)
-        .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .map(|l| format!(": {}", l.trim()))
-        .unwrap_or_default()
+/// The outcome of one run from its status and its whole output, held in
+/// memory (duration left zero). Runs of the local tester stream instead:
+/// see [`classify_output`].
+pub fn classify(status: Status, console: &[u8], m: &CrashMatcher, mode: VerdictMode) -> RunResult {
+    classify_output(status, &RunOutput::of(console, m), mode)
 }
 
-/// The outcome of one run from its status and output (duration left zero).
-pub fn classify(status: Status, console: &[u8], m: &CrashMatcher, mode: VerdictMode) -> RunResult {
+/// The outcome of one run from its status and what its output showed
+/// (duration left zero).
+pub fn classify_output(status: Status, out: &RunOutput, mode: VerdictMode) -> RunResult {
     let plain = |outcome| RunResult::new(outcome);
+    let found = out.crash.clone();
     match status {
         Status::TimedOut => plain(RunOutcome::Crashed(Crash {
             title: "timed out".into(),
             crash_type: CrashType::Timeout,
-            report: tail(console),
+            report: out.last_lines(),
         })),
         Status::NoOutput => plain(RunOutcome::Crashed(Crash {
             title: "no output from test machine".into(),
             crash_type: CrashType::NoOutput,
-            report: tail(console),
+            report: out.last_lines(),
         })),
         Status::Cancelled => plain(RunOutcome::Infra {
             reason: "interrupted".into(),
         }),
-        Status::Signaled(sig) => match m.find_matched(console) {
+        Status::Signaled(sig) => match found {
             Some((c, line)) => crashed(c, Some(line)),
-            None if is_crash_signal(sig) || mode == VerdictMode::Crash => {
-                signal_crash(sig, console)
-            }
+            None if is_crash_signal(sig) || mode == VerdictMode::Crash => signal_crash(sig, out),
             // Killed from outside (SIGKILL, SIGTERM): git bisect run aborts.
             None => plain(RunOutcome::Infra {
                 reason: format!("test killed by signal {sig} ({})", signal_name(sig)),
@@ -224,20 +103,20 @@ pub fn classify(status: Status, console: &[u8], m: &CrashMatcher, mode: VerdictM
         Status::Exited(code) => {
             // A shell wrapper reports its child's crash as 128 + signal.
             let child_signal = (code > 128 && is_crash_signal(code - 128)).then_some(code - 128);
-            let found = m.find_matched(console);
+            let last_line = || out.last_line_suffix();
             match mode {
                 VerdictMode::Crash => match (found, child_signal) {
                     (Some((c, line)), _) => crashed(c, Some(line)),
-                    (None, Some(sig)) => signal_crash(sig, console),
+                    (None, Some(sig)) => signal_crash(sig, out),
                     (None, None) if code == 0 => plain(RunOutcome::Ok),
                     (None, None) => plain(RunOutcome::TestFailed {
-                        reason: format!("test exited with status {code}{}", last_line(console)),
+                        reason: format!("test exited with status {code}{}", last_line()),
                     }),
                 },
                 VerdictMode::ExitCode => match (code, found, child_signal) {
                     (0, _, _) => plain(RunOutcome::Ok),
                     (125, _, _) => plain(RunOutcome::TestFailed {
-                        reason: format!("test exited with status 125 (skip){}", last_line(console)),
+                        reason: format!("test exited with status 125 (skip){}", last_line()),
                     }),
                     (1..=127, Some((c, line)), _) | (_, Some((c, line)), Some(_)) => {
                         crashed(c, Some(line))
@@ -246,27 +125,21 @@ pub fn classify(status: Status, console: &[u8], m: &CrashMatcher, mode: VerdictM
                         Crash {
                             title: format!("test failed with exit status {code}"),
                             crash_type: CrashType::Unknown,
-                            report: tail(console),
+                            report: out.last_lines(),
                         },
                         None,
                     ),
-                    (_, None, Some(sig)) => signal_crash(sig, console),
+                    (_, None, Some(sig)) => signal_crash(sig, out),
                     _ => plain(RunOutcome::Infra {
                         reason: format!(
                             "test exited with status {code} (git bisect run would abort){}",
-                            last_line(console)
+                            last_line()
                         ),
                     }),
                 },
             }
         }
     }
-}
-
-fn tail(console: &[u8]) -> String {
-    let text = String::from_utf8_lossy(console);
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(REPORT_LINES)..].join("\n")
 }
 
 #[cfg(test)]

@@ -1,8 +1,10 @@
 //! The `local` tester: the user's test command run on this machine, up to
 //! `parallel` runs at once (across revisions too), each in its own process
-//! group with a timeout. Each run's output is kept in the request's log
-//! dir as `run-<occurrence>-<index>.log`. (Kernel bisections never use it:
-//! their reproducers run only in VMs.)
+//! group with a timeout. Each run's output streams to the request's log
+//! dir as `run-<occurrence>-<index>.log` (in full up to a cap, 64 MiB by
+//! default) and is scanned for the crash as it arrives, so a crash is found
+//! however much output follows it, in bounded memory. (Kernel bisections
+//! never use it: their reproducers run only in VMs.)
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -10,8 +12,10 @@ use std::time::Duration;
 use kbisect_core::{InfraError, RunJob, RunResult, Tester};
 use kbisect_proc::{CancelToken, Status};
 
-use crate::classify::{CrashMatcher, VerdictMode, classify};
+use crate::classify::{VerdictMode, classify_output};
+use crate::console::DEFAULT_LOG_CAP;
 use crate::local::{LocalRun, LocalSpec, RawRun, VmError};
+use crate::matcher::CrashMatcher;
 
 /// What the local tester runs and how.
 #[derive(Debug, Clone)]
@@ -41,6 +45,7 @@ pub struct LocalTester {
     cfg: LocalTesterConfig,
     matcher: CrashMatcher,
     cancel: CancelToken,
+    log_cap: u64,
     tested_before: bool,
 }
 
@@ -52,8 +57,17 @@ impl LocalTester {
             cfg,
             matcher,
             cancel,
+            log_cap: DEFAULT_LOG_CAP,
             tested_before: false,
         })
+    }
+
+    /// Bytes of each run's output written to its log file (64 MiB by
+    /// default); the rest is counted, and the log ends with a note saying
+    /// how much was left out. The crash search sees all of the output.
+    pub fn with_log_cap(mut self, bytes: u64) -> Self {
+        self.log_cap = bytes;
+        self
     }
 
     fn spec(&self, job: &RunJob<'_>) -> LocalSpec {
@@ -69,6 +83,11 @@ impl LocalTester {
         s.timeout = self.cfg.timeout;
         s.idle_timeout = self.cfg.idle_timeout;
         s.env = self.cfg.env.clone();
+        s.log = Some(
+            req.log_dir
+                .join(format!("run-{}-{}.log", req.occurrence, job.index)),
+        );
+        s.log_cap = self.log_cap;
         s.env
             .push(("KBISECT_COMMIT".into(), req.commit.id.to_string()));
         s.env.push(("KBISECT_RUN".into(), job.index.to_string()));
@@ -81,7 +100,7 @@ impl LocalTester {
 
 fn not_found(raw: &RawRun) -> bool {
     raw.status == Status::Exited(127) && {
-        let t = String::from_utf8_lossy(&raw.console);
+        let t = String::from_utf8_lossy(&raw.output.tail);
         t.contains("not found") || t.contains("No such file")
     }
 }
@@ -107,28 +126,26 @@ impl Tester for LocalTester {
             specs: &specs,
             parallel: self.cfg.parallel,
             cancel: &self.cancel,
+            matcher,
         }
         .run(&mut |raw| {
-            let job = &jobs[raw.index];
             if first && not_found(&raw) {
                 let what = format!(
                     "test command not found: {}: {}",
                     specs[raw.index].command,
-                    String::from_utf8_lossy(&raw.console).trim()
+                    String::from_utf8_lossy(&raw.output.tail).trim()
                 );
                 stopped = Some(InfraError::Setup { what, source: None });
                 return Err(VmError::Stopped("test command not found".into()));
             }
-            let log = job
-                .request
-                .log_dir
-                .join(format!("run-{}-{}.log", job.request.occurrence, job.index));
-            if let Err(e) = std::fs::write(&log, &raw.console) {
-                let msg = format!("cannot write {}", log.display());
-                stopped = Some(InfraError::environment(msg.clone(), e));
+            if let Some(msg) = raw.log_error {
+                stopped = Some(InfraError::Environment {
+                    what: msg.clone(),
+                    source: None,
+                });
                 return Err(VmError::Stopped(msg));
             }
-            let mut result = classify(raw.status, &raw.console, matcher, mode);
+            let mut result = classify_output(raw.status, &raw.output, mode);
             result.duration = raw.duration;
             on_run(raw.index, result).map_err(|e| {
                 let msg = e.to_string();
@@ -140,6 +157,7 @@ impl Tester for LocalTester {
             (Ok(()), _) => Ok(()),
             (Err(_), Some(e)) => Err(e),
             (Err(VmError::Cancelled), None) => Err(InfraError::Interrupted),
+            (Err(VmError::Log(what)), None) => Err(InfraError::Environment { what, source: None }),
             (Err(e), None) => Err(InfraError::environment("the test runs failed", e)),
         }
     }

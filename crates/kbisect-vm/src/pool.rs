@@ -118,6 +118,28 @@ mod tests {
     }
 
     #[test]
+    fn stop_is_seen_before_another_job_starts() {
+        let started = std::sync::atomic::AtomicUsize::new(0);
+        let mut n = 0;
+        run_pool(
+            &[0, 1, 2, 3, 4, 5],
+            2,
+            |i| {
+                started.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                i
+            },
+            &mut |_, _| {
+                n += 1;
+                false
+            },
+        );
+        // Those already started report; no further one starts.
+        let started = started.load(std::sync::atomic::Ordering::SeqCst);
+        assert!((1..=2).contains(&started), "{started}");
+        assert_eq!(n, started);
+    }
+
+    #[test]
     fn stop_stops_handing_out_work() {
         let mut n = 0;
         run_pool(&[0, 1, 2, 3, 4, 5], 1, |i| i, &mut |_, _| {
