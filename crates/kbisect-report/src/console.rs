@@ -90,8 +90,11 @@ pub(crate) fn prefix(line: &[u8]) -> Prefix<'_> {
     {
         i = p + 4;
     }
-    // "syzkaller login: [  12.3] ..." when a login prompt was interrupted.
-    if let Some(p) = find(&line[i..], b" login: ") {
+    // "syzkaller login: [  12.3] ..." when a login prompt was interrupted
+    // (never on a line that already starts with a prefix).
+    if !matches!(line.get(i), Some(b'[' | b'<'))
+        && let Some(p) = find(&line[i..], b" login: ")
+    {
         let after = i + p + 8;
         if line[after..].starts_with(b"[") || line[after..].starts_with(b"<") {
             i = after;

@@ -6,11 +6,13 @@ use crate::console::contains;
 use crate::oops_table::Format;
 use crate::parse::Aux;
 
-/// Words that introduce a stack trace in a report.
+/// Words that introduce a stack trace in a report. ("stack backtrace:" is
+/// lockdep's heading for the dump_stack() that follows, whose own "Call
+/// Trace:" is the trace; kmemleak's "backtrace:" is one.)
 const TRACE_KEYWORDS: &[&[u8]] = &[
     b"Call Trace",
     b"Call trace",
-    b"backtrace:",
+    b" backtrace:",
     b"Backtrace:",
     b"Allocated by",
     b"Freed by",
@@ -19,6 +21,26 @@ const TRACE_KEYWORDS: &[&[u8]] = &[
     b"Uninit was created at:",
     b"Uninit was stored to memory at:",
 ];
+
+/// Where a trace keyword occurs in `text` (not "stack backtrace:").
+fn find_keyword(text: &[u8], kw: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(p) = crate::console::find(&text[from..], kw) {
+        let at = from + p;
+        if !(kw == b" backtrace:" && text[..at].ends_with(b"stack")) {
+            return Some(at);
+        }
+        from = at + kw.len();
+    }
+    None
+}
+
+/// The line holds a trace keyword (the start of the next stack).
+fn is_keyword_line(line: &[u8]) -> bool {
+    TRACE_KEYWORDS
+        .iter()
+        .any(|k| find_keyword(line, k).is_some())
+}
 
 /// `Some(reason)` when the report is corrupted.
 pub(crate) fn check(
@@ -39,22 +61,34 @@ pub(crate) fn check(
     }
     let mut has_trace = false;
     for kw in TRACE_KEYWORDS {
-        let Some(pos) = crate::console::find(text, kw) else {
+        let Some(pos) = find_keyword(text, kw) else {
             continue;
         };
-        let after = &text[pos..];
-        // Registers, raw stack words and markers may come before the frames.
-        let ok = after
-            .split(|&c| c == b'\n')
-            .skip(1)
-            .take(15)
-            .any(|l| r.frames.is_frame(l));
+        has_trace = true;
+        // Registers, raw stack words and markers may come before the frames,
+        // but not the next stack's heading: a trace cut right after its
+        // heading is what is left of an interleaved or truncated report.
+        let lines: Vec<&[u8]> = text[pos..].split(|&c| c == b'\n').collect();
+        if lines.len() < 4 {
+            return Some("call trace is missed");
+        }
+        let mut ok = false;
+        for l in lines.iter().skip(1).take(15) {
+            if is_keyword_line(l) {
+                break;
+            }
+            // (KMSAN's "(stack is not available)" origin is no frame either:
+            // the report cannot say where the value came from.)
+            if r.frames.is_frame(l) {
+                ok = true;
+                break;
+            }
+        }
         if !ok {
             return Some("no frames in a stack trace");
         }
-        has_trace = true;
     }
-    if !has_trace && !TRACE_KEYWORDS.iter().any(|k| contains(text, k)) && !has_bare_trace(r, text) {
+    if !has_trace && !contains(text, b"backtrace") && !has_bare_trace(r, text) {
         return Some("no stack trace in report");
     }
     None

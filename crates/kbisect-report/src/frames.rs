@@ -1,10 +1,14 @@
 //! Stack frames: recognising frame lines, the infrastructure skip list and
 //! walking a stack recipe to the guilty frame.
 
+use std::collections::HashSet;
+
 use regex::bytes::Regex;
 
 use crate::Error;
+use crate::infra_table::{INFRA_FILES, SECTION_LABELS};
 use crate::oops_table::{Extractor, Stack, compile};
+use crate::skip_families::SKIP_FAMILIES;
 use crate::skip_libs::SKIP_LIBS;
 use crate::skip_list::SKIP;
 
@@ -100,6 +104,28 @@ const STALL_ANCHORS: &[&str] = &[
     "^rtnetlink_rcv_msg",
     "^nfnetlink_rcv_msg",
     "^netlink_dump$",
+    // Socket calls multiplexed through proto_ops / proto (net/socket.c,
+    // net/core/sock.c): the protocol's handler above them is the story.
+    "^__sys_(?:setsockopt|getsockopt|bind|listen|connect|connect_file|accept4|accept4_file|socketpair|shutdown|shutdown_sock)$",
+    "^do_sock_(?:setsockopt|getsockopt)$",
+    "^do_accept$",
+    "^sock_common_(?:setsockopt|getsockopt|recvmsg)$",
+    "^kernel_(?:setsockopt|connect|bind|listen|accept)$",
+    "^compat_sock_ioctl",
+    "^sock_mmap$",
+    // Closing a socket runs the protocol's release.
+    "^sock_close$",
+    "^__?sock_release$",
+    "^sk_common_release$",
+    // Block-device ioctls dispatch to the driver (block/ioctl.c).
+    "^blkdev_ioctl$",
+    "^blkdev_driver_ioctl$",
+    "^compat_blkdev_ioctl$",
+    // File operations dispatch (include/linux/fs.h, mm/mmap.c, fs/open.c).
+    "^call_(?:read|write)_iter$",
+    "^call_mmap$",
+    "^do_mmap$",
+    "^vfs_open$",
     "^__netlink_dump_start",
     "^ksys_ioctl$",
     "compat_ioctl$",
@@ -130,6 +156,13 @@ const STALL_ANCHORS: &[&str] = &[
     "^run_ksoftirqd",
     "^cpu_startup_entry",
     "^do_idle",
+    "^start_secondary",
+    "^hrtimer_run_queues",
+    "^tasklet_hi_action",
+    "^exit_to_user_mode_loop",
+    "^exit_to_usermode_loop",
+    // The section label kallsyms prints for __do_softirq on older kernels.
+    "^__softirqentry_text_start$",
 ];
 
 /// Hung tasks sit in the scheduler, locks and waits; these are not the story.
@@ -163,6 +196,9 @@ pub(crate) struct FrameRules {
     frame_res: Vec<Regex>,
     stack_start: Regex,
     skip: Regex,
+    /// Functions that are infrastructure by the file that defines them (the
+    /// generated table), and linker-script labels, which are not functions.
+    infra: HashSet<&'static [u8]>,
     stall_anchor: Regex,
     corrupted_line: Regex,
 }
@@ -189,14 +225,21 @@ impl FrameRules {
                 .map(|p| compile(p))
                 .collect::<Result<_, _>>()?,
             stack_start: any(STACK_START)?,
-            skip: any(&[SKIP, SKIP_LIBS].concat())?,
+            skip: any(&[SKIP, SKIP_LIBS, SKIP_FAMILIES].concat())?,
+            infra: INFRA_FILES
+                .iter()
+                .flat_map(|(_, _, _, names)| names.split(' '))
+                .chain(SECTION_LABELS.split(' '))
+                .filter(|n| !n.is_empty())
+                .map(str::as_bytes)
+                .collect(),
             stall_anchor: any(STALL_ANCHORS)?,
             corrupted_line: any(CORRUPTED_LINES)?,
         })
     }
 
     fn skipped(&self, stack: &Stack, f: &[u8]) -> bool {
-        self.skip.is_match(f) || stack.skip.as_ref().is_some_and(|s| s.is_match(f))
+        self.is_infrastructure(f) || stack.skip.as_ref().is_some_and(|s| s.is_match(f))
     }
 
     /// All frames of a frame line (ARM lines name two).
@@ -210,8 +253,10 @@ impl FrameRules {
         None
     }
 
+    /// Never the culprit: by name (the skip lists) or by where the kernel
+    /// defines it (the generated table).
     pub(crate) fn is_infrastructure(&self, f: &[u8]) -> bool {
-        self.skip.is_match(f)
+        self.infra.contains(f) || self.skip.is_match(f)
     }
 
     /// A frame line of the "func+0x12/0x34" kind (not the ARM "from" kind).
@@ -270,6 +315,11 @@ impl FrameRules {
                     // without that boundary only the watchdog's stack is left.
                     if found.is_none() && idx == 0 && stack.extractor == Extractor::Stall {
                         return Extracted::default();
+                    }
+                    // Without its heading, what follows is no trace (the
+                    // heading was lost with the rest of the report).
+                    if found.is_none() && stack.heading.get(idx) == Some(&true) && idx == 0 {
+                        break;
                     }
                     if let Some(i) = found {
                         pos = i + 1;
@@ -391,7 +441,7 @@ impl FrameRules {
                 above
                     .iter()
                     .rev()
-                    .find(|f| !self.skip.is_match(f.as_bytes()))
+                    .find(|f| !self.is_infrastructure(f.as_bytes()))
                     .or(above.first())
                     .map(plain)
                     .unwrap_or_default()
@@ -416,7 +466,7 @@ impl FrameRules {
                     .iter()
                     .find(|f| {
                         !HANG_SKIP.iter().any(|s| f.contains(s))
-                            && !self.skip.is_match(f.as_bytes())
+                            && !self.is_infrastructure(f.as_bytes())
                     })
                     .map(plain)
                     .unwrap_or_default()

@@ -5,7 +5,8 @@
 //!
 //! let r = Reporter::new(&Config::default()).unwrap();
 //! let log = b"[  1.0] WARNING: CPU: 0 PID: 1 at net/core/dev.c:1 foo_bar+0x1/0x2\n\
-//! [  1.1] RIP: 0010:foo_bar+0x1/0x2\n[  1.2] Call Trace:\n[  1.3]  baz+0x1/0x2\n";
+//! [  1.1] RIP: 0010:foo_bar+0x1/0x2\n[  1.2] Call Trace:\n[  1.3]  baz+0x1/0x2\n\
+//! [  1.4]  do_syscall_64+0x1/0x2\n[  1.5]  entry_SYSCALL_64_after_hwframe+0x1/0x2\n";
 //! assert!(r.contains_crash(log));
 //! let rep = r.parse(log).unwrap();
 //! assert_eq!(rep.title, "WARNING in foo_bar");
@@ -13,16 +14,19 @@
 //! assert!(!rep.corrupted);
 //! ```
 
+mod benign;
 mod console;
 mod corrupted;
 mod crash_type;
 mod demangle;
 mod frames;
 mod guilty;
+mod infra_table;
 mod oops_table;
 mod parse;
 mod report;
 mod scan;
+mod skip_families;
 mod skip_libs;
 mod skip_list;
 mod suppress;
@@ -55,7 +59,7 @@ pub enum Error {
 
 /// Parses console output. Build once, use from many threads.
 pub struct Reporter {
-    oopses: Vec<oops_table::Oops>,
+    pub(crate) oopses: Vec<oops_table::Oops>,
     pub(crate) scanner: scan::Scanner,
     ignores: Vec<Regex>,
     suppressions: Vec<Regex>,
@@ -155,10 +159,8 @@ impl Reporter {
             if !console::contains(line, o.header) {
                 continue;
             }
-            for s in &o.suppress {
-                if s.is_match(line) {
-                    continue 'oops;
-                }
+            if o.suppress.as_ref().is_some_and(|s| s.is_match(line)) {
+                continue 'oops;
             }
             for s in &self.ignores {
                 if s.is_match(line) {

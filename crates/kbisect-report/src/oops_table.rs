@@ -43,6 +43,9 @@ pub(crate) struct FormatDef {
     /// Alternative titles, same placeholders.
     pub alt: &'static [&'static str],
     pub stack: Option<StackDef>,
+    /// A second stack naming where the bad value came from (KMSAN's
+    /// "Uninit was created at:"); `{O}` in alternative titles.
+    pub origin: Option<StackDef>,
     /// Reports of this kind never carry a stack trace.
     pub no_stack: bool,
     /// Reports of this kind are never trustworthy.
@@ -57,6 +60,7 @@ impl FormatDef {
             fmt,
             alt: &[],
             stack: None,
+            origin: None,
             no_stack: false,
             corrupted: false,
         }
@@ -108,6 +112,21 @@ impl FormatDef {
     ) -> FormatDef {
         self.with_stack(parts, skip, extractor, false)
     }
+    /// The origin stack (`{O}` in alternative titles): its first frame
+    /// outside infrastructure and `skip`.
+    pub(crate) const fn origin(
+        mut self,
+        parts: &'static [&'static str],
+        skip: &'static [&'static str],
+    ) -> FormatDef {
+        self.origin = Some(StackDef {
+            parts,
+            skip,
+            extractor: Extractor::First,
+            need_body: false,
+        });
+        self
+    }
     pub(crate) const fn no_stack(mut self) -> FormatDef {
         self.no_stack = true;
         self
@@ -133,6 +152,7 @@ pub(crate) struct Format {
     pub fmt: &'static str,
     pub alt: &'static [&'static str],
     pub stack: Option<Stack>,
+    pub origin: Option<Stack>,
     pub no_stack: bool,
     pub corrupted: bool,
 }
@@ -140,6 +160,9 @@ pub(crate) struct Format {
 pub(crate) struct Stack {
     /// `None` = read a stack trace.
     pub parts: Vec<Option<Regex>>,
+    /// Which parts are a trace's heading (`{{CALLTRACE}}`): the frames after
+    /// a missing heading are not a trace.
+    pub heading: Vec<bool>,
     pub need_body: bool,
     pub skip: Option<Regex>,
     pub extractor: Extractor,
@@ -151,7 +174,8 @@ pub(crate) struct Oops {
     /// header (sanitizer and WARN/BUG reports always do; trap lines such as
     /// "invalid opcode" usually continue the report before them).
     pub starts_report: bool,
-    pub suppress: Vec<Regex>,
+    /// Lines holding the header that are not crashes, as one regexp.
+    pub suppress: Option<Regex>,
     pub formats: Vec<Format>,
 }
 
@@ -161,10 +185,12 @@ const PLACEHOLDERS: &[(&str, &str)] = &[
     ("{{PC}}", r"\[<?(?:0x)?[0-9a-f]+>?\]"),
     ("{{FUNC}}", r"([a-zA-Z0-9_]+)(?:\.|\+)"),
     ("{{SRC}}", r"(?:[a-zA-Z0-9\-_/.]+\.[a-z]+:[0-9]+)"),
-    // The faulting instruction pointer line of all architectures we know.
+    // The faulting instruction pointer line of all architectures we know
+    // (powerpc's show_regs() prints "NIP [addr] f+0x1/0x2", its show_stack()
+    // marks an exception frame "--- interrupt: N at f+0x1/0x2").
     (
         "{{RIP}}",
-        r"(?:RIP: [0-9a-f]{4}:|EIP: [0-9a-f]{4}:|IP:|NIP:|PC is at|pc ?:|epc ?:|ip:)\s*(?:(?:\[<?(?:0x)?[0-9a-f]+>?\]\s+){0,2}([a-zA-Z0-9_]+)(?:\.|\+)|(?:[0-9]+:)?0x[0-9a-f]+|\[<?[0-9a-f]+>?\]\s+\[< *\(null\)>\]\s+\(null\)|\(null\))",
+        r"(?:RIP: [0-9a-f]{4}:|EIP: [0-9a-f]{4}:|IP:|NIP:|NIP |PC is at|pc ?:|epc ?:|ip:|--- interrupt: [0-9a-f]+ at)\s*(?:(?:\[<?(?:0x)?[0-9a-f]+>?\]\s+){0,2}([a-zA-Z0-9_]+)(?:\.|\+)|(?:[0-9]+:)?0x[0-9a-f]+|\[<?[0-9a-f]+>?\]\s+\[< *\(null\)>\]\s+\(null\)|\(null\))",
     ),
     ("{{CALLTRACE}}", r"(?:Call (?:T|t)race:)|(?:Backtrace:)"),
 ];
@@ -204,11 +230,13 @@ pub(crate) fn compile_oopses(defs: &[OopsDef]) -> Result<Vec<Oops>, Error> {
 }
 
 fn compile_oops(def: &OopsDef) -> Result<Oops, Error> {
-    let suppress = def
+    let benign: Vec<&str> = def
         .suppress
         .iter()
-        .map(|p| compile(p))
-        .collect::<Result<Vec<_>, _>>()?;
+        .copied()
+        .chain(crate::benign::for_header(def.header))
+        .collect();
+    let suppress = compile_any(&benign)?;
     let formats = def
         .formats
         .iter()
@@ -223,29 +251,33 @@ fn compile_oops(def: &OopsDef) -> Result<Oops, Error> {
     })
 }
 
-fn compile_format(def: &FormatDef) -> Result<Format, Error> {
-    let stack = match &def.stack {
-        None => None,
-        Some(s) => {
-            let parts = s
-                .parts
-                .iter()
-                .map(|p| {
-                    if p.is_empty() {
-                        Ok(None)
-                    } else {
-                        compile(p).map(Some)
-                    }
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            Some(Stack {
-                parts,
-                need_body: s.need_body,
-                skip: compile_any(s.skip)?,
-                extractor: s.extractor,
-            })
-        }
+fn compile_stack(def: Option<&StackDef>) -> Result<Option<Stack>, Error> {
+    let Some(s) = def else {
+        return Ok(None);
     };
+    let parts = s
+        .parts
+        .iter()
+        .map(|p| {
+            if p.is_empty() {
+                Ok(None)
+            } else {
+                compile(p).map(Some)
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(Stack {
+        parts,
+        heading: s.parts.iter().map(|p| *p == "{{CALLTRACE}}").collect(),
+        need_body: s.need_body,
+        skip: compile_any(s.skip)?,
+        extractor: s.extractor,
+    }))
+}
+
+fn compile_format(def: &FormatDef) -> Result<Format, Error> {
+    let stack = compile_stack(def.stack.as_ref())?;
+    let origin = compile_stack(def.origin.as_ref())?;
     Ok(Format {
         title: compile(def.title)?,
         report: if def.report.is_empty() {
@@ -256,6 +288,7 @@ fn compile_format(def: &FormatDef) -> Result<Format, Error> {
         fmt: def.fmt,
         alt: def.alt,
         stack,
+        origin,
         no_stack: def.no_stack,
         corrupted: def.corrupted,
     })

@@ -21,6 +21,7 @@ const PREFIX_LINES: usize = 5;
 /// Regexps used outside the oops tables.
 pub(crate) struct Aux {
     pub executor: Regex,
+    pub task_line: Regex,
     pub title_timestamp: Regex,
     pub title_frame: Regex,
     pub source_file: Regex,
@@ -32,6 +33,7 @@ impl Aux {
     pub(crate) fn new() -> Result<Aux, Error> {
         Ok(Aux {
             executor: compile(r"Comm: syz\.([0-9]+)\.([0-9]+)\b")?,
+            task_line: compile(r"^CPU: [0-9]+ (?:UID: [0-9]+ )?PID: [0-9]+ Comm: ")?,
             title_frame: compile(r"^.* in ((?:<[a-zA-Z0-9_: ]+>)?[a-zA-Z0-9_:]+)")?,
             title_timestamp: compile(r"\[ *[0-9]+\.[0-9]+\]")?,
             source_file: compile(r"([a-zA-Z0-9_\-./]*[a-zA-Z0-9_\-]+\.(?:c|h|rs|S)):[0-9]+")?,
@@ -50,6 +52,9 @@ struct Collected {
     text: Vec<u8>,
     /// Where the text used for the title ends (before a second crash).
     title_end: usize,
+    /// Where the frames of this crash end, when another CPU's oops starts
+    /// before our stack.
+    frame_end: Option<usize>,
     /// Where the report text ends (before a following crash).
     report_end: usize,
     prefix: Vec<Vec<u8>>,
@@ -87,6 +92,12 @@ fn collect(r: &Reporter, out: &[u8], start: usize, oops: usize) -> Collected {
     let mut skip_rest = false;
     // Untagged logs interleave other tasks' frames: only count ours (after a trace header).
     let (mut seen_trace, mut seen_frames, mut last_was_frame) = (ctx.is_some(), false, false);
+    // The report has printed its task line ("CPU: 0 PID: 1 Comm: ..."): an
+    // oops header after it opens another report (a second CPU's die()),
+    // not the continuation of this one (a BUG's "invalid opcode" trap line
+    // comes before the task line).
+    let mut seen_task_line = false;
+    let mut frame_end = None;
     let scan_end = start.saturating_add(MAX_SCAN_BYTES).min(out.len());
     let mut cpu_traceback = false;
     let mut interleaved = false;
@@ -118,6 +129,19 @@ fn collect(r: &Reporter, out: &[u8], start: usize, oops: usize) -> Collected {
         } else {
             None
         };
+        // Untagged logs: an oops header after this report's task line is a
+        // second CPU's report: its registers and stack are not this crash's
+        // frames (the text still counts for the corrupted check).
+        if let Some(o) = second
+            && ctx.is_none()
+            && frame_end.is_none()
+            && seen_task_line
+            && !seen_frames
+            && r.oopses[o].header != b"Kernel panic"
+            && o != oops
+        {
+            frame_end = Some(text.len());
+        }
         if let Some(o) = second
             // The hung-task detector reports every blocked task in a row: one report.
             && !(o == oops && r.oopses[o].header == b"INFO:")
@@ -140,6 +164,7 @@ fn collect(r: &Reporter, out: &[u8], start: usize, oops: usize) -> Collected {
         }
         let is_frame = r.frames.is_frame(body);
         seen_frames |= is_frame && seen_trace;
+        seen_task_line |= !is_first && body.starts_with(b"CPU: ") && r.aux.task_line.is_match(body);
         last_was_frame = is_frame;
         if console::is_questionable(body) {
             continue;
@@ -170,6 +195,7 @@ fn collect(r: &Reporter, out: &[u8], start: usize, oops: usize) -> Collected {
     Collected {
         text,
         title_end,
+        frame_end,
         report_end,
         prefix,
         end,
@@ -185,7 +211,7 @@ struct Described {
     format: Option<usize>,
 }
 
-fn describe(r: &Reporter, oops: usize, text: &[u8]) -> Described {
+fn describe(r: &Reporter, oops: usize, text: &[u8], frame_end: Option<usize>) -> Described {
     let o = &r.oopses[oops];
     let mut best: Option<(usize, usize)> = None;
     for (i, f) in o.formats.iter().enumerate() {
@@ -228,12 +254,25 @@ fn describe(r: &Reporter, oops: usize, text: &[u8]) -> Described {
             .collect();
         return d;
     };
-    let ex = r.frames.extract(stack, &text[pos..]);
+    // Alternative titles naming the origin stack's frame ({O}); without
+    // one, those alternatives are left out.
+    let stack_text = &text[pos..frame_end.unwrap_or(text.len()).clamp(pos, text.len())];
+    let origin = f
+        .origin
+        .as_ref()
+        .map(|o| r.frames.extract(o, stack_text).raw)
+        .unwrap_or_default();
+    let alt_fmts: Vec<String> = f
+        .alt
+        .iter()
+        .filter(|a| !a.contains("{O}") || !origin.is_empty())
+        .map(|a| a.replace("{O}", &origin))
+        .collect();
+    let ex = r.frames.extract(stack, stack_text);
     if ex.raw.is_empty() {
         d.corrupted = Some("no frames extracted");
         d.title = title::fill(f.fmt, &groups, "corrupted");
-        d.alts = f
-            .alt
+        d.alts = alt_fmts
             .iter()
             .map(|a| title::fill(a, &groups, "corrupted"))
             .collect();
@@ -250,7 +289,7 @@ fn describe(r: &Reporter, oops: usize, text: &[u8]) -> Described {
     for v in &others {
         alts.push(title::fill(f.fmt, &groups, v));
     }
-    for a in f.alt {
+    for a in &alt_fmts {
         alts.push(title::fill(a, &groups, &canon));
         for v in &others {
             alts.push(title::fill(a, &groups, v));
@@ -299,7 +338,7 @@ pub(crate) fn build(
     // Frames the unwinder marks unreliable (" ? f+0x1") are never used,
     // even when nothing else is left: a guess is worse than "corrupted".
     let c = collect(r, out, start, oops);
-    let d = describe(r, oops, &c.text[..c.title_end]);
+    let d = describe(r, oops, &c.text[..c.title_end], c.frame_end);
     let title = r.norm.title(&d.title);
     let mut alts: Vec<String> = d
         .alts

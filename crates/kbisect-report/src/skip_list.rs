@@ -1,5 +1,7 @@
 //! The infrastructure skip list: kernel functions that appear at the top of
 //! stacks without being the cause (reviewed like code; add with a reason).
+//! Two more sources complete it: `skip_families.rs` (naming conventions)
+//! and `infra_table.rs` (generated: by the kernel file that defines them).
 
 /// Functions that are never the culprit: sanitizer and reporting machinery,
 /// allocators, locking, string/memory helpers, list/tree helpers, printing,
@@ -478,7 +480,7 @@ pub(crate) const SKIP: &[&str] = &[
     "^el1h_",
     "^do_mem_abort",
     "^do_bad_area",
-    "^__do_kernel_fault",
+    "^__?do_kernel_fault",
     "^die_kernel_fault",
     "^do_translation_fault",
     "^do_DataAbort",

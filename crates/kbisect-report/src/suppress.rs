@@ -15,7 +15,13 @@ const SUPPRESSIONS: &[&str] = &[
     r"fatal error: runtime: cannot allocate memory",
     r"fatal error: out of memory",
     r"fatal error: newosproc",
+    // Under memory pressure the Go runtime of the fuzzer dies of a SIGBUS
+    // on its own mappings instead of an out-of-memory error.
+    r"fatal error: unexpected signal during runtime execution",
+    r"signal SIGBUS: bus error",
+    // Android's low-memory killer, on the fuzzer or on the executor.
     r"lowmemorykiller: Killing 'syz-fuzzer'",
+    r"lowmemorykiller: Killing 'syz-executor",
     r"Out of memory: Kill(?:ed)? process [0-9]+ \(syz-(?:fuzzer|executor)\)",
 ];
 

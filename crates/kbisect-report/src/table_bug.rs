@@ -31,6 +31,12 @@ const SCHED_SKIP: &[&str] = &[
     "^preempt_count_",
     "^irqentry_exit",
 ];
+/// Lockdep-style "at:" lines are joined with the frame after them, so the
+/// first origin frame may sit on the heading's line.
+const KMSAN_ORIGIN: &[&str] = &[
+    r"(?:Uninit was created at:|Local variable [^\n]* created at:)(?: +{{FUNC}})?",
+    TRACE,
+];
 const LEAK_SKIP: &[&str] = &[
     "kmemleak",
     "^create_object",
@@ -89,9 +95,9 @@ const PREEMPT_SKIP: &[&str] = &[
 
 pub(crate) static OOPSES: &[OopsDef] = &[OopsDef {
     header: "BUG:",
-    // arm64's "Internal error: Oops - BUG: <esr>" is the trap of a BUG(),
-    // reported under its own header.
-    suppress: &[r"[A-Za-z]BUG:", r"BUG: workqueue leaked lock or atomic", r"Oops - BUG: "],
+    // Benign BUG: lines (and arm64's "Oops - BUG:" trap line) are listed in
+    // benign.rs.
+    suppress: &[],
     formats: &[
         F::new(
             r"BUG: KASAN: ([a-z\-]+) in {{FUNC}}[^\n]*\n(?:[^\n]*\n){0,8}?[^\n]*(Read|Write) (?:of size|at addr) (?:[0-9a-f]+)",
@@ -114,11 +120,22 @@ pub(crate) static OOPSES: &[OopsDef] = &[OopsDef {
             .stack(&[r"BUG: KASAN: (?:[a-z\-]+) in {{FUNC}}", "{{CALLTRACE}}", TRACE], &[])
             .corrupted(),
         F::new(r"BUG: KASAN: ([a-z\-]+) on address", "KASAN: {1} in {F}").stack(CALL_TRACE, &[]),
+        // USB infoleaks are all caught in usb_submit_urb() called by the
+        // driver; the bug is told apart by where the uninitialised bytes
+        // came from (mm/kmsan/report.c: "Uninit was created at:" or "Local
+        // variable X created at:"), the allocation site past the allocators.
+        F::new(r"BUG: KMSAN: (kernel-usb-infoleak(?:-after-free)?) in {{FUNC}}", "KMSAN: {1} in {F}")
+            .alt(&["KMSAN origin in {O}"])
+            .stack(&[r"BUG: KMSAN: (?:[a-z\-]+) in {{FUNC}}", "{{CALLTRACE}}", TRACE], &[])
+            .origin(KMSAN_ORIGIN, LEAK_SKIP),
         F::new(r"BUG: KMSAN: ([a-z\-]+) in {{FUNC}}", "KMSAN: {1} in {F}")
             .alt(BAD_ACCESS)
             .stack(&[r"BUG: KMSAN: (?:[a-z\-]+) in {{FUNC}}", "{{CALLTRACE}}", TRACE], &[]),
-        F::new(r"BUG: KCSAN: ([a-z\-]+) in ([a-zA-Z0-9_]+) / ([a-zA-Z0-9_]+)", "KCSAN: {1} in {2} / {3}").no_stack(),
-        F::new(r"BUG: KCSAN: ([a-z\-]+) in {{FUNC}}", "KCSAN: {1} in {F}")
+        // kernel/kcsan/report.c: "BUG: KCSAN: %s in %ps / %ps" names both
+        // racing functions (already past KCSAN's own frames); the kind is
+        // "data-race" or "assert: race" (ASSERT_EXCLUSIVE_*()).
+        F::new(r"BUG: KCSAN: ([a-z\-]+(?:: [a-z\-]+)?) in ([a-zA-Z0-9_]+)(?:\.[a-zA-Z0-9_.]+)? / ([a-zA-Z0-9_]+)", "KCSAN: {1} in {2} / {3}").no_stack(),
+        F::new(r"BUG: KCSAN: ([a-z\-]+(?:: [a-z\-]+)?) in {{FUNC}}", "KCSAN: {1} in {F}")
             .stack(&[r"BUG: KCSAN: (?:[a-z\-]+) in {{FUNC}}", TRACE], &[])
             .no_stack(),
         F::new(r"BUG: KFENCE: (use-after-free|out-of-bounds|invalid) (read|write) in {{FUNC}}", "KFENCE: {1} {2} in {F}")
@@ -149,15 +166,18 @@ pub(crate) static OOPSES: &[OopsDef] = &[OopsDef {
         F::new(r"BUG: unable to handle kernel access to user memory", "BUG: unable to handle kernel access to user memory in {F}")
             .alt(BAD_ACCESS)
             .stack(RIP_TRACE, &[]),
-        F::new(r"BUG: (?:TASK |IRQ )?stack guard page was hit", "BUG: stack guard page was hit in {F}")
+        // A stack overflow's top frames are wherever the stack ran out (often
+        // the sanitizer or unwinder): like a stall, it is blamed on the frame
+        // above the dispatcher that started the runaway chain or recursion.
+        F::new(r"BUG: (?:[A-Z#_]+ )?stack guard page was hit", "BUG: stack guard page was hit in {F}")
             .alt(&["stack-overflow in {F}"])
-            .stack(RIP_TRACE, &[]),
+            .stack_ex(RIP_TRACE, &[], Extractor::Stall),
         F::new(r"BUG: soft lockup - CPU#[0-9]+ stuck for", "BUG: soft lockup in {F}")
             .alt(STALL_ALT)
             .stack_ex(&["{{RIP}}", "{{CALLTRACE}}", TRACE], &[], Extractor::Stall),
-        F::new(r"BUG: spinlock (lockup suspected|already unlocked|recursion|bad magic|wrong owner|wrong CPU)", "BUG: spinlock {1} in {F}")
+        F::new(r"BUG: spinlock (lockup suspected|already unlocked|recursion|bad magic|wrong owner|wrong CPU|trylock failure on UP)", "BUG: spinlock {1} in {F}")
             .stack(CALL_TRACE, &["^spin_", "^do_raw_spin", "^spin_bug", "^spin_dump"]),
-        F::new(r"BUG: rwlock (bad magic|recursion|wrong owner|wrong CPU|already unlocked|lockup suspected)", "BUG: rwlock {1} in {F}")
+        F::new(r"BUG: rwlock (bad magic|recursion|wrong owner|wrong CPU|already unlocked|lockup suspected|trylock failure on UP)", "BUG: rwlock {1} in {F}")
             .stack(CALL_TRACE, &["^rwlock_bug"]),
         F::new(r"BUG: workqueue lockup", "BUG: workqueue lockup").no_stack(),
         F::new(r"BUG: sleeping function called from invalid context", "BUG: sleeping function called from invalid context in {F}")
@@ -173,6 +193,29 @@ pub(crate) static OOPSES: &[OopsDef] = &[OopsDef {
         // says nothing about who corrupted the page.
         F::new(r"BUG: Bad page state", "BUG: Bad page state in corrupted").corrupted(),
         F::new(r"BUG: Bad rss-counter state", "BUG: Bad rss-counter state").no_stack(),
+        // mm/memory.c print_bad_pte() and mm/filemap.c: a page table entry or
+        // page-cache page in a state it can never be in. Like the rss
+        // counters, named after the state, not after where it was noticed.
+        F::new(r"BUG: Bad page map", "BUG: Bad page map").no_stack(),
+        // kernel/fork.c check_mm(): page tables left over when an mm is
+        // freed ("nr_ptes"/"nr_pmds" before 4.16); the count is not part
+        // of the bug's name.
+        F::new(r"BUG: non-zero (nr_ptes|nr_pmds|pgtables_bytes) on freeing mm", "BUG: non-zero {1} on freeing mm").no_stack(),
+        F::new(r"BUG: Bad page cache", "BUG: Bad page cache").no_stack(),
+        // kernel/workqueue.c process_one_work(): a work function returned
+        // with a lock, RCU or preemption still held. The work function is
+        // named on the report's second line ("last function: f" before 6.4,
+        // "workfn=f" since).
+        F::new(r"BUG: workqueue leaked (?:lock or atomic|atomic, lock or RCU)", "BUG: workqueue leaked lock or atomic in {1}")
+            .report(r"BUG: workqueue leaked (?:lock or atomic|atomic, lock or RCU)[^\n]*\n[^\n]*(?:last function: |workfn=)([a-zA-Z0-9_]+)")
+            .no_stack(),
+        // powerpc's fault handler (arch/powerpc/mm/fault.c) says what x86's does.
+        F::new(r"BUG: Kernel NULL pointer dereference", "BUG: unable to handle kernel NULL pointer dereference in {F}")
+            .alt(BAD_ACCESS)
+            .stack(RIP_TRACE, &[]),
+        F::new(r"BUG: Unable to handle (?:kernel|unknown)", "BUG: unable to handle kernel paging request in {F}")
+            .alt(BAD_ACCESS)
+            .stack(RIP_TRACE, &[]),
         F::new(r"BUG: bad unlock balance detected!", "BUG: bad unlock balance in {F}")
             .stack(&[r"at: (?:{{PC}} +)?{{FUNC}}", "{{CALLTRACE}}", TRACE], &[]),
         F::new(r"BUG: held lock freed!", "BUG: held lock freed in {F}")

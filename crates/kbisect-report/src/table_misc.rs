@@ -52,7 +52,11 @@ pub(crate) static OOPSES: &[OopsDef] = &[
             F::new(r"Unable to handle kernel access to user memory", "BUG: unable to handle kernel access to user memory in {F}")
                 .alt(BAD_ACCESS)
                 .stack(ARM_PARTS, &[]),
-            F::new(r"Unable to handle kernel (?:paging request|execute)", "BUG: unable to handle kernel paging request in {F}")
+            // Every other fault of arch/arm64/mm/fault.c (paging request,
+            // write to read-only memory, execute from non-executable memory,
+            // read from unreadable memory, execution of user memory), of
+            // arm, riscv and s390: x86 titles all of them as paging requests.
+            F::new(r"Unable to handle kernel [a-z]", "BUG: unable to handle kernel paging request in {F}")
                 .alt(BAD_ACCESS)
                 .stack(ARM_PARTS, &[]),
         ],
@@ -132,7 +136,11 @@ pub(crate) static OOPSES: &[OopsDef] = &[
             F::new(r"Kernel panic - not syncing: corrupted stack end detected inside scheduler", "kernel panic: corrupted stack end in {F}")
                 .alt(&["stack-overflow in {F}"])
                 .stack_ex(CALL_TRACE, &["^schedule", "^__schedule", "^panic", "^schedule_debug", "^preempt_schedule", "^__cond_resched", "^_cond_resched"], Extractor::Stall),
-            F::new(r"Kernel panic - not syncing: kernel stack overflow", "kernel stack overflow in {F}").stack(RIP_TRACE, &[]),
+            // arm64's handle_bad_stack() prints the registers, then panics:
+            // the panic's trace runs from the overflow stack into the task's.
+            F::new(r"Kernel panic - not syncing: kernel stack overflow", "kernel stack overflow in {F}")
+                .alt(&["stack-overflow in {F}"])
+                .stack_ex(CALL_TRACE, &["^__bad_stack$", "^handle_bad_stack$"], Extractor::Stall),
             // These panics only follow another report (an oops, a WARNING or
             // sanitizer report with panic_on_warn, a hung task, a lockup):
             // caught as the first crash, that report's header was lost.
@@ -156,19 +164,30 @@ pub(crate) static OOPSES: &[OopsDef] = &[
     OopsDef {
         header: "Alignment trap:",
         suppress: &[],
-        formats: &[F::new(r"Alignment trap:", "Alignment trap in {F}").stack(ARM_PARTS, &[])],
+        // The "PC is at" of the die() that follows is where the fixup gave
+        // up; the frame comes from the backtrace, and without its heading
+        // ("Backtrace:") the report is cut.
+        formats: &[F::new(r"Alignment trap:", "Alignment trap in {F}").stack(CALL_TRACE, &[])],
     },
     OopsDef { header: "int3:", suppress: &[], formats: &[F::new(r"int3:", "int3 in {F}").stack(RIP_TRACE, &[])] },
     OopsDef {
         header: "Booting the kernel.",
-        // Fuzzed mount options echo random strings, boot banners included.
-        suppress: &[r"Unknown parameter", r"'[^']*Booting the kernel"],
+        // Fuzzed mount options echo random strings, boot banners included
+        // (benign.rs).
+        suppress: &[],
         formats: &[F::new(r"Booting the kernel\.", "unexpected kernel reboot").no_stack()],
     },
     OopsDef {
         header: "unregister_netdevice: waiting for",
         suppress: &[],
         formats: &[F::new(r"unregister_netdevice: waiting for (?:[^\n ]+) to become free", "unregister_netdevice: waiting for DEV to become free").no_stack()],
+    },
+    // fs/open.c filp_flush(): closing a file whose count already dropped
+    // to zero; like the busy inodes below, a use-after-free of the file.
+    OopsDef {
+        header: "VFS: Close: file count is 0",
+        suppress: &[],
+        formats: &[F::new(r"VFS: Close: file count is 0", "VFS: Close: file count is zero (use-after-free)").no_stack()],
     },
     OopsDef {
         header: "VFS: Busy inodes after unmount",
@@ -207,9 +226,11 @@ pub(crate) static OOPSES: &[OopsDef] = &[
         ],
     },
     OopsDef {
+        // A Go panic of the fuzzer or of a test program: named by its
+        // message (the runtime's own "fatal error:" is below).
         header: "panic: ",
-        suppress: &[r"Kernel panic", r"panic: (?:corrupted stack end|stack is corrupted|Fatal exception|sysrq triggered)", r"skb_.*_panic", r"panic: text:"],
-        formats: &[F::new(r"panic: ", "go runtime error").no_stack()],
+        suppress: &[],
+        formats: &[F::new(r"panic:([^\n]*)", "panic:{1}").no_stack()],
     },
     OopsDef {
         header: "fatal error: ",

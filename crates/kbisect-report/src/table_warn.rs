@@ -55,21 +55,12 @@ const HUNG_RE: &str = r"INFO: task [^\n]* (?:blocked for more than [0-9]+ second
 pub(crate) static OOPSES: &[OopsDef] = &[
     OopsDef {
         header: "WARNING:",
-        suppress: &[
-            r"WARNING: /etc/ssh/moduli does not exist",
-            r"WARNING: workqueue cpumask: online intersect > possible intersect",
-            r"WARNING: [Tt]he mand mount option",
-            r"WARNING: Unsupported flag value",
-            r"XFS \([^)]*\): WARNING",
-            r"WARNING: fbcon: Driver",
-            r"WARNING: Read-only filesystem",
-            r"Hardware name: .*WARNING",
-            r"WARNING: See https://",
-            r"WARNING: kernel not compiled with",
-            r"(?i)uses deprecated v2 capabilities",
-        ],
+        // Benign WARNING: lines are listed in benign.rs.
+        suppress: &[],
         formats: &[
-            F::new(r"WARNING: [^\n]*lib/debugobjects\.c[^\n]* (?:debug_print|debug_check)", "WARNING: ODEBUG bug in {F}")
+            // Every WARN in lib/debugobjects.c is a debug-objects report
+            // (debug_print_object(), debug_object_is_on_stack(), ...).
+            F::new(r"WARNING: [^\n]*lib/debugobjects\.c", "WARNING: ODEBUG bug in {F}")
                 .stack_body(WARN_PARTS, ODEBUG_SKIP),
             F::new(r"WARNING: [^\n]*(?:mm/usercopy\.c|usercopy_warn)", "WARNING: bad usercopy in {F}")
                 .stack_body(WARN_PARTS, &["^usercopy_", "^__check_heap_object", "^check_heap_object", "^__check_object_size", "^check_object_size", "^check_copy_size"]),
@@ -100,8 +91,12 @@ pub(crate) static OOPSES: &[OopsDef] = &[
             F::new(r"WARNING: inconsistent lock state", "inconsistent lock state in {F}")
                 .report(r"WARNING: inconsistent lock state(?:[^\n]*\n)+?[^\n]*takes:")
                 .stack(&[r"takes:", r"at: (?:{{PC}} +)?{{FUNC}}", "{{CALLTRACE}}", TRACE], LOCKDEP_SKIP),
+            // kernel/locking/lockdep.c lockdep_rcu_suspicious() opens with a
+            // fixed banner: the header, the kernel version, a rule of dashes.
+            // Another task's line inside the banner means the report was
+            // interleaved: it is titled by its first line and not trusted.
             F::new(r"WARNING: suspicious RCU usage", "WARNING: suspicious RCU usage in {F}")
-                .report(r"WARNING: suspicious RCU usage(?:[^\n]*\n)+?[^\n]*stack backtrace:")
+                .report(r"WARNING: suspicious RCU usage[^\n]*\n[^\n]*\n-+\n(?:[^\n]*\n)+?[^\n]*stack backtrace:")
                 .stack(&[r"(?:Call (?:T|t)race:|stack backtrace:)", TRACE], &["^rcu_", "^__rcu_", "^lockdep_rcu", "^debug_lockdep"]),
             // Kernels that print raw addresses name the register; once
             // pointers are hashed ("(ptrval)") both variants read alike.
@@ -114,22 +109,22 @@ pub(crate) static OOPSES: &[OopsDef] = &[
             F::new(r"WARNING: lock held when returning to user space!", "WARNING: lock held when returning to user space in {F}")
                 .stack(&[r"at: (?:{{PC}} +)?{{FUNC}}"], &[])
                 .no_stack(),
+            // kernel/locking/lockdep.c print_lock_nested_lock_not_held().
+            F::new(r"WARNING: Nested lock was not taken", "WARNING: nested lock was not taken in {F}")
+                .stack(&[r"at: (?:{{PC}} +)?{{FUNC}}", "{{CALLTRACE}}", TRACE], LOCKDEP_SKIP),
             F::new(r"WARNING: [^\n]* still has locks held!", "WARNING: still has locks held in {F}")
                 .stack(&[r"at: (?:{{PC}} +)?{{FUNC}}", "{{CALLTRACE}}", TRACE], LOCKDEP_SKIP),
             F::new(r"WARNING: [^\n]*drivers/usb/core/urb\.c[^\n]*usb_submit_urb", "WARNING in {F}/usb_submit_urb").stack_body(WARN_PARTS, WARN_SKIP),
-            F::new(r"WARNING: (?:[^\n]* at {{SRC}} |(?:\[[^\n]*\] )?{{SRC}} at )", "WARNING in {F}").stack_body(WARN_PARTS, WARN_SKIP),
+            // kernel/panic.c __warn(): "WARNING: CPU: %d PID: %d at %s:%d %pS",
+            // without the file when the bug table has none ("at %pS"), and
+            // "WARNING: at %s:%d %pS()" on 2.6/3.x kernels.
+            F::new(r"WARNING: (?:(?:[^\n]* )?at {{SRC}} |(?:\[[^\n]*\] )?{{SRC}} at )", "WARNING in {F}").stack_body(WARN_PARTS, WARN_SKIP),
+            F::new(r"WARNING: CPU: [0-9]+ PID: [0-9]+ at [a-zA-Z0-9_]+(?:\.[a-z0-9.]+)?\+0x", "WARNING in {F}").stack_body(WARN_PARTS, WARN_SKIP),
         ],
     },
     OopsDef {
         header: "INFO:",
-        suppress: &[
-            r"INFO: lockdep is turned off",
-            r"INFO: Stall ended before state dump start",
-            r"INFO: NMI handler .* took too long to run",
-            r"[A-Za-z_]INFO:",
-            r"INFO: recovery required on readonly filesystem",
-            r"(?:Ext4|EXT4|ext4)[^\n]*INFO:",
-        ],
+        suppress: &[],
         formats: &[
             F::new(HUNG_RE, "INFO: task hung in {F}")
                 .alt(&["hang in {F}"])

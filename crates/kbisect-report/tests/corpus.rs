@@ -104,6 +104,26 @@ const FIELDS: &[&str] = &[
     "executor",
 ];
 
+/// The fold a corpus file belongs to: FNV-1a (64 bit) of its file name,
+/// modulo the number of folds. A hash of the name, not of the content, so
+/// that a file keeps its fold when its expectations are edited.
+fn fold_of(name: &str, folds: u64) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in name.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h % folds
+}
+
+/// `KBISECT_CORPUS_FOLDS=N` prints per-fold, per-field accuracy;
+/// `KBISECT_CORPUS_HOLDOUT=K` (with it) keeps fold K's failures out of the
+/// listing, so rules can be written without looking at that fold and the
+/// fold's figures then say how well they generalise.
+fn env_u64(name: &str) -> Option<u64> {
+    std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
+}
+
 #[test]
 fn corpus_accuracy() {
     let Some(dir) = corpus_dir() else {
@@ -113,9 +133,16 @@ fn corpus_accuracy() {
     let r = Reporter::new(&Config::default()).unwrap();
     let files = numbered(&dir.join("report"));
     assert!(!files.is_empty());
+    let folds = env_u64("KBISECT_CORPUS_FOLDS").filter(|&n| n > 1);
+    let holdout = env_u64("KBISECT_CORPUS_HOLDOUT");
+    let nfolds = folds.unwrap_or(1) as usize;
+    // [fold][field] correct counts, and files per fold.
+    let mut fold_ok = vec![vec![0usize; FIELDS.len()]; nfolds];
+    let mut fold_n = vec![0usize; nfolds];
     let mut ok = vec![0usize; FIELDS.len()];
     let (mut passed, mut failed) = (0, 0);
     let mut failures = Vec::new();
+    let mut hidden_failures = 0usize;
     for path in &files {
         let e = parse_test_file(path);
         let rep = r.parse(&e.log);
@@ -151,11 +178,19 @@ fn corpus_accuracy() {
             e.frame.is_empty() || frame == e.frame,
             exe == e.executor,
         ];
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let fold = folds.map_or(0, |k| fold_of(&name, k));
+        fold_n[fold as usize] += 1;
         for (i, c) in checks.iter().enumerate() {
             ok[i] += usize::from(*c);
+            fold_ok[fold as usize][i] += usize::from(*c);
         }
+        let hidden = folds.is_some() && holdout == Some(fold);
         if checks.iter().all(|c| *c) {
             passed += 1;
+        } else if hidden {
+            failed += 1;
+            hidden_failures += 1;
         } else {
             failed += 1;
             let bad: Vec<&str> = FIELDS
@@ -206,18 +241,46 @@ fn corpus_accuracy() {
         gfiles.len(),
         100.0 * gok as f64 / gn as f64
     );
+    if let Some(k) = folds {
+        print!("\n| fold | files |");
+        for f in FIELDS {
+            print!(" {f} |");
+        }
+        print!("\n|---|---|");
+        for _ in FIELDS {
+            print!("---|");
+        }
+        println!();
+        for (fi, counts) in fold_ok.iter().enumerate() {
+            let mark = if holdout == Some(fi as u64) {
+                " (held out)"
+            } else {
+                ""
+            };
+            print!("| {fi}/{k}{mark} | {} |", fold_n[fi]);
+            for c in counts {
+                print!(" {:.2} |", 100.0 * *c as f64 / fold_n[fi].max(1) as f64);
+            }
+            println!();
+        }
+    }
     println!("\nfailing files:");
     for f in &failures {
         println!("{f}");
     }
+    if hidden_failures > 0 {
+        println!("({hidden_failures} failing files of the held-out fold not listed)");
+    }
     println!("\n{passed} passed, {failed} failed");
     let pct = |i: usize| 100.0 * ok[i] as f64 / n as f64;
     assert!(pct(0) >= 100.0, "detect {:.2}% < 100%", pct(0));
-    assert!(pct(1) >= 95.0, "title {:.2}% < 95%", pct(1));
-    assert!(pct(2) >= 97.0, "type {:.2}% < 97%", pct(2));
-    assert!(pct(3) >= 95.0, "corrupted {:.2}% < 95%", pct(3));
+    assert!(pct(1) >= 99.0, "title {:.2}% < 99%", pct(1));
+    assert!(pct(2) >= 99.5, "type {:.2}% < 99.5%", pct(2));
+    assert!(pct(3) >= 99.5, "corrupted {:.2}% < 99.5%", pct(3));
+    assert!(pct(4) >= 100.0, "suppressed {:.2}% < 100%", pct(4));
+    assert!(pct(6) >= 99.0, "alt {:.2}% < 99%", pct(6));
     assert!(
-        100.0 * gok as f64 / gn as f64 >= 90.0,
-        "guilty file below 90%"
+        100.0 * gok as f64 / gn as f64 >= 92.5,
+        "guilty file below 92.5%"
     );
 }
