@@ -88,6 +88,7 @@ pub struct Cmd {
     pub(crate) cancel: Option<CancelToken>,
     pub(crate) failpoint: Option<String>,
     pub(crate) end_escapees: bool,
+    pub(crate) escapee_tag: Option<String>,
 }
 
 impl Cmd {
@@ -105,6 +106,7 @@ impl Cmd {
             cancel: None,
             failpoint: None,
             end_escapees: false,
+            escapee_tag: None,
         }
     }
 
@@ -182,6 +184,14 @@ impl Cmd {
     /// [`crate::become_subreaper`]). For builds and test runs; git needs it not.
     pub fn end_escapees(mut self) -> Cmd {
         self.end_escapees = true;
+        self
+    }
+
+    /// Tags the program's descendants with `tag` (see [`crate::new_escapee_tag`])
+    /// and leaves ending them to the caller ([`crate::end_escapees`]): a
+    /// batch of parallel runs shares one tag and one scan.
+    pub fn escapee_tag(mut self, tag: impl Into<String>) -> Cmd {
+        self.escapee_tag = Some(tag.into());
         self
     }
 

@@ -43,6 +43,17 @@ pub fn become_subreaper() -> std::io::Result<()> {
 }
 
 /// A tag no other command of this process has.
+pub fn new_escapee_tag() -> String {
+    new_tag()
+}
+
+/// Ends every process still carrying `tag` (and reaps what this subreaper
+/// inherited): for commands run with [`crate::Cmd::escapee_tag`]. Returns
+/// how many were killed.
+pub fn end_escapees(tag: &str) -> usize {
+    end_tagged(tag)
+}
+
 pub(crate) fn new_tag() -> String {
     format!(
         "{}-{}",

@@ -15,6 +15,6 @@ mod output;
 mod run;
 
 pub use cmd::{CancelToken, Cmd};
-pub use escapees::{TAG_ENV, become_subreaper};
+pub use escapees::{TAG_ENV, become_subreaper, end_escapees, new_escapee_tag};
 pub use groups::end_leftovers;
 pub use output::{Output, ProcError, Status, Stream};

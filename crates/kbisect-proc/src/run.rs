@@ -48,7 +48,8 @@ enum Event {
 pub(crate) fn run(cmd: &Cmd, mut on_chunk: Option<ChunkSink<'_>>) -> Result<Output, ProcError> {
     let argv = cmd.argv_string();
     let tag = cmd.end_escapees.then(crate::escapees::new_tag);
-    let mut child = spawn(cmd, &argv, tag.as_deref())?;
+    let env_tag = tag.as_deref().or(cmd.escapee_tag.as_deref());
+    let mut child = spawn(cmd, &argv, env_tag)?;
     let child_pid = child.id() as i32;
     let start = Instant::now();
     let pgid = match i32::try_from(child.id()) {

@@ -113,10 +113,13 @@ impl LocalRun<'_> {
     ) -> Result<(), VmError> {
         let mut first_err: Option<VmError> = None;
         let positions: Vec<usize> = (0..self.specs.len()).collect();
+        // Daemons a test starts (setsid) end with its batch: one scan for
+        // all the batch's runs rather than one per run.
+        let tag = kbisect_proc::new_escapee_tag();
         run_pool(
             &positions,
             self.parallel,
-            |i| self.one(i),
+            |i| self.one(i, &tag),
             &mut |_, r: Result<RawRun, VmError>| {
                 if first_err.is_some() {
                     return false;
@@ -137,6 +140,7 @@ impl LocalRun<'_> {
                 }
             },
         );
+        kbisect_proc::end_escapees(&tag);
         match first_err {
             Some(e) => Err(e),
             None if self.cancel.is_cancelled() => Err(VmError::Cancelled),
@@ -144,7 +148,7 @@ impl LocalRun<'_> {
         }
     }
 
-    fn one(&self, index: usize) -> Result<RawRun, VmError> {
+    fn one(&self, index: usize, tag: &str) -> Result<RawRun, VmError> {
         if self.cancel.is_cancelled() {
             return Err(VmError::Cancelled);
         }
@@ -161,8 +165,7 @@ impl LocalRun<'_> {
             .grace(s.grace)
             .output_cap(PROC_TAIL)
             .cancel(self.cancel.clone())
-            // Daemons a test starts (setsid) end with the run.
-            .end_escapees()
+            .escapee_tag(tag)
             .failpoint("test");
         for (k, v) in &s.env {
             cmd = cmd.env(k, v);

@@ -394,3 +394,47 @@ fn an_interrupted_demo_exits_130() {
     assert!(stderr.contains("temp dir is removed"), "{stderr}");
     assert!(!stderr.contains("resumable: run the same"), "{stderr}");
 }
+
+#[test]
+fn daemons_a_test_starts_are_ended_with_it() {
+    let fx = fixture();
+    let t = tempfile::tempdir().unwrap();
+    let pids = t.path().join("pids");
+    std::fs::create_dir(&pids).unwrap();
+    let script = fx.scripts.path().join("daemon.sh");
+    // Each run leaves a daemon in a session of its own, then tests.
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nsetsid sh -c 'echo $$ > {}/$KBISECT_RUN-$$; exec sleep 1000' </dev/null >/dev/null 2>&1 &\nexec sh {}\n",
+            pids.display(),
+            fx.path("repro.sh").display()
+        ),
+    )
+    .unwrap();
+    let args = with(
+        fx.run_args(&t.path().join("w")),
+        "--test",
+        &format!("sh {}", script.display()),
+    );
+    let out = kbisect().args(&args).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+    let started: Vec<i32> = std::fs::read_dir(&pids)
+        .unwrap()
+        .map(|e| {
+            std::fs::read_to_string(e.unwrap().path())
+                .unwrap()
+                .trim()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert!(started.len() > 10, "{started:?}");
+    let alive: Vec<&i32> = started
+        .iter()
+        .filter(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/stat")).is_ok_and(|s| !s.contains(") Z "))
+        })
+        .collect();
+    assert!(alive.is_empty(), "daemons left running: {alive:?}");
+}
