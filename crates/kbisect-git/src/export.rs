@@ -41,3 +41,15 @@ impl Repo {
         res.map(|_| ())
     }
 }
+
+impl Repo {
+    /// The content of `path` at commit `id`, `None` when the commit has no
+    /// such file (read from the object store: nothing is checked out).
+    pub fn show_file(&self, id: &CommitId, path: &str) -> Result<Option<Vec<u8>>, GitError> {
+        let out = self
+            .git()
+            .args(["cat-file", "blob", &format!("{id}:{path}")])
+            .run()?;
+        Ok(out.success().then_some(out.stdout))
+    }
+}

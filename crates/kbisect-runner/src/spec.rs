@@ -28,6 +28,9 @@ pub enum Kind {
 pub enum BuilderChoice {
     /// The user's build command (or nothing to build).
     Command,
+    /// A Linux kernel: `.config`, toolchain per revision, `make` into a
+    /// persistent build directory, the `vmlinux` signature.
+    Kernel,
 }
 
 /// Which tester runs the reproducer.
@@ -36,6 +39,8 @@ pub enum BuilderChoice {
 pub enum TesterChoice {
     /// Local processes.
     Local,
+    /// The kernel booted under qemu with the reproducer in an initramfs.
+    Qemu,
 }
 
 /// The job file's (and flags') top level. Every field is optional here;
@@ -90,8 +95,27 @@ pub struct BuildSpec {
     pub hash: Option<String>,
     /// Time limit of one build (humantime).
     pub timeout: Option<String>,
-    /// A command whose first output line names the compiler in the log.
+    /// `command`: a command whose first output line names the compiler in
+    /// the log. `kernel`: the compiler to build with (`gcc`, `gcc-12`,
+    /// `clang`), instead of the toolchain table's choice for the revision.
     pub compiler: Option<String>,
+    /// `kernel`: `gcc` (default) or `clang`, for the toolchain table.
+    pub compiler_family: Option<String>,
+    /// `kernel`: `make -jN` (default: the number of CPUs).
+    pub jobs: Option<usize>,
+    /// `kernel`: the persistent build directory, reused across revisions
+    /// (default: `WORKDIR/kbuild`).
+    pub dir: Option<PathBuf>,
+    /// `kernel`: use ccache (default: when it is installed).
+    pub ccache: Option<bool>,
+    /// `kernel`: ccache's directory (default: ccache's own).
+    pub ccache_dir: Option<PathBuf>,
+    /// `kernel`: clean the build directory before every build.
+    pub clean: Option<bool>,
+    /// `kernel`: a toolchain table (TOML) that extends the built-in one.
+    pub toolchains: Option<PathBuf>,
+    /// `kernel`: config options to disable on every revision.
+    pub disable: Option<Vec<String>>,
 }
 
 /// `[test]`.
@@ -112,6 +136,21 @@ pub struct TestSpec {
     pub crash_regex: Option<String>,
     /// `crash` (default) or `exit-code`.
     pub verdict: Option<String>,
+    /// `qemu`: the kernel command line.
+    pub cmdline: Option<String>,
+    /// `qemu`: guest memory, MiB (default 512).
+    pub memory: Option<u64>,
+    /// `qemu`: guest CPUs (default 1).
+    pub cpus: Option<u32>,
+    /// `qemu`: VMs at once (default: `parallel`), bounded by memory too.
+    pub slots: Option<usize>,
+    /// `qemu`: from qemu's start to the basic test passing (humantime).
+    pub boot_timeout: Option<String>,
+    /// `qemu`: how long the reproducer runs in the guest (humantime).
+    pub run_time: Option<String>,
+    /// `qemu`: where the compiled init, reproducer and initramfs are kept
+    /// (default: `WORKDIR/guest`).
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// `[reproducer]`.
@@ -163,8 +202,14 @@ impl JobSpec {
         abs(base, &mut self.repo);
         abs(base, &mut self.workdir);
         abs(base, &mut self.config);
+        if let Some(b) = &mut self.build {
+            abs(base, &mut b.dir);
+            abs(base, &mut b.ccache_dir);
+            abs(base, &mut b.toolchains);
+        }
         if let Some(t) = &mut self.test {
             abs(base, &mut t.cwd);
+            abs(base, &mut t.cache_dir);
         }
         if let Some(r) = &mut self.reproducer {
             abs(base, &mut r.file);
@@ -199,6 +244,14 @@ impl JobSpec {
                 hash: over(b.hash, tb.hash),
                 timeout: over(b.timeout, tb.timeout),
                 compiler: over(b.compiler, tb.compiler),
+                compiler_family: over(b.compiler_family, tb.compiler_family),
+                jobs: over(b.jobs, tb.jobs),
+                dir: over(b.dir, tb.dir),
+                ccache: over(b.ccache, tb.ccache),
+                ccache_dir: over(b.ccache_dir, tb.ccache_dir),
+                clean: over(b.clean, tb.clean),
+                toolchains: over(b.toolchains, tb.toolchains),
+                disable: over(b.disable, tb.disable),
             }),
             test: Some(TestSpec {
                 tester: over(t.tester, tt.tester),
@@ -208,6 +261,13 @@ impl JobSpec {
                 idle_timeout: over(t.idle_timeout, tt.idle_timeout),
                 crash_regex: over(t.crash_regex, tt.crash_regex),
                 verdict: over(t.verdict, tt.verdict),
+                cmdline: over(t.cmdline, tt.cmdline),
+                memory: over(t.memory, tt.memory),
+                cpus: over(t.cpus, tt.cpus),
+                slots: over(t.slots, tt.slots),
+                boot_timeout: over(t.boot_timeout, tt.boot_timeout),
+                run_time: over(t.run_time, tt.run_time),
+                cache_dir: over(t.cache_dir, tt.cache_dir),
             }),
             reproducer: Some(ReproducerSpec {
                 file: over(r.file, tr.file),
@@ -289,11 +349,18 @@ mod tests {
     }
 
     #[test]
-    fn the_readme_example_parses() {
+    fn the_readme_examples_parse_and_resolve() {
         let readme = include_str!("../../../README.md");
-        let start = readme.find("```toml\n").expect("README has a toml example") + 8;
-        let end = start + readme[start..].find("```").unwrap();
-        let f: JobSpec = toml::from_str(&readme[start..end]).unwrap();
-        assert!(f.build.is_some() && f.test.is_some());
+        let mut rest = readme;
+        let mut seen = 0;
+        while let Some(i) = rest.find("```toml\n") {
+            let body = &rest[i + 8..];
+            let end = body.find("```").unwrap();
+            let f: JobSpec = toml::from_str(&body[..end]).unwrap_or_else(|e| panic!("{e}"));
+            assert!(f.build.is_some() && f.test.is_some());
+            seen += 1;
+            rest = &body[end..];
+        }
+        assert!(seen >= 2, "the README shows a generic and a kernel job");
     }
 }
