@@ -27,6 +27,7 @@ cache=${KBISECT_CACHE_DIR:-$HOME/.cache/kbisect}/kernel-e2e
 [ "$cold" = 1 ] && rm -rf "$cache"
 cargo build --release --locked -q -p kbisect
 bin=$PWD/target/release/kbisect
+mkdir -p "$work"
 rm -rf "$work/case"
 t0=$(date +%s)
 "$bin" demo --kernel --prepare --no-progress --workdir "$work/case" --cache-dir "$cache" >"$work/prepare.out"

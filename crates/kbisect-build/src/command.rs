@@ -2,6 +2,15 @@
 //! worktree with the revision checked out. The artifact is whatever the
 //! command leaves in `$KBISECT_OUT` (the request's output dir, `out/`).
 //! Without a build command, `$KBISECT_OUT` is the revision's source tree.
+//!
+//! A build command may say which files it read: it writes them, one
+//! repo-relative path per line, to the file `$KBISECT_FILES_USED` names
+//! (beside `$KBISECT_OUT`, not in it, so the list is no part of the
+//! signature). After a successful build the list becomes
+//! [`Build::files_used`]; a commit that changes none of those files cannot
+//! change the binary, and a bisection that shares evidence never builds
+//! it. No list written: nothing is known, every commit may change the
+//! binary (as before lists existed).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -18,6 +27,39 @@ use crate::signature::dir_signature;
 
 /// File (in the worktree) the job's config is written to before each build.
 pub const CONFIG_FILE: &str = ".kbisect-config";
+
+/// File (in the build's dir, beside `out/`) a build may list the files it
+/// used in; its path is handed to the build as `$KBISECT_FILES_USED`.
+const FILES_USED_FILE: &str = "files-used";
+
+/// The paths a build listed, as [`Build::files_used`] wants them: one per
+/// line, blank lines dropped, sorted and deduplicated. A leading `./` is
+/// dropped and an absolute path inside the worktree made relative to it,
+/// so every spelling of a file is the one `git` uses; other absolute paths
+/// (system headers) are dropped, as no commit can change them. An empty
+/// list says nothing (`None`): a build that read no file at all is far
+/// likelier a list that went wrong, and taking it at its word would fold
+/// every commit.
+fn parse_files_used(text: &str, worktree: &Path) -> Option<Vec<String>> {
+    let mut files: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .filter_map(|l| {
+            let p = Path::new(l);
+            let rel = if p.is_absolute() {
+                p.strip_prefix(worktree).ok()?
+            } else {
+                p.strip_prefix("./").unwrap_or(p)
+            };
+            let s = rel.to_str()?;
+            (!s.is_empty()).then(|| s.to_string())
+        })
+        .collect();
+    files.sort();
+    files.dedup();
+    (!files.is_empty()).then_some(files)
+}
 
 /// What the command builder runs and how.
 #[derive(Debug, Clone)]
@@ -141,6 +183,13 @@ impl CommandBuilder {
         }
         std::fs::create_dir_all(&out_dir)
             .map_err(|e| InfraError::environment("cannot create the artifact dir", e))?;
+        let files_used_path = dir.join(FILES_USED_FILE);
+        match std::fs::remove_file(&files_used_path) {
+            // A list left by a build that did not finish must not pass for this one's.
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(InfraError::environment("cannot clean the artifact dir", e)),
+        }
 
         let mut cmd = Cmd::new("sh")
             .arg("-c")
@@ -150,6 +199,7 @@ impl CommandBuilder {
             .env("KBISECT_WORKTREE", wt.path())
             .env("KBISECT_OUT", &out_dir)
             .env("KBISECT_CONFIG", &config_path)
+            .env("KBISECT_FILES_USED", &files_used_path)
             .cancel(self.cancel.clone())
             .end_escapees()
             .failpoint("build");
@@ -213,11 +263,21 @@ impl CommandBuilder {
                 return Ok(BuildOutcome::Failed(f));
             }
         };
+        let files_used = match std::fs::read(&files_used_path) {
+            Ok(bytes) => parse_files_used(&String::from_utf8_lossy(&bytes), wt.path()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => {
+                return Err(InfraError::environment(
+                    format!("cannot read {}", files_used_path.display()),
+                    e,
+                ));
+            }
+        };
         Ok(BuildOutcome::Built(Build {
             compiler,
             signature: signature.map(ArtifactSignature),
             artifact: Some(out_dir),
-            files_used: None,
+            files_used,
             duration: out.duration,
         }))
     }
@@ -252,5 +312,104 @@ impl Builder for CommandBuilder {
             }
             other => other,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_files_used_list_is_read_sorted_deduplicated_and_repo_relative() {
+        let wt = Path::new("/w/tree");
+        let text =
+            "src/b.c\n\n  ./src/a.c \nMakefile\nsrc/b.c\n/w/tree/src/a.h\n/usr/include/stdio.h\n";
+        assert_eq!(
+            parse_files_used(text, wt),
+            Some(vec![
+                "Makefile".to_string(),
+                "src/a.c".into(),
+                "src/a.h".into(),
+                "src/b.c".into()
+            ])
+        );
+        assert_eq!(parse_files_used("\n \n", wt), None);
+        assert_eq!(parse_files_used("/usr/include/stdio.h\n", wt), None);
+    }
+
+    /// A repository with one commit holding `a.c` and `README`.
+    fn repo(dir: &Path) -> (Repo, Commit) {
+        let git = |args: &[&str]| {
+            let out = std::process::Command::new("git")
+                .args(["-c", "user.name=T", "-c", "user.email=t@example.com"])
+                .args(["-c", "commit.gpgsign=false"])
+                .args(args)
+                .current_dir(dir)
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "git {args:?}: {out:?}");
+            String::from_utf8(out.stdout).unwrap().trim().to_string()
+        };
+        git(&["init", "-q", "-b", "master"]);
+        std::fs::write(dir.join("a.c"), "int a;\n").unwrap();
+        std::fs::write(dir.join("README"), "hi\n").unwrap();
+        git(&["add", "-A"]);
+        git(&["commit", "-q", "-m", "init"]);
+        let repo = Repo::open(dir).unwrap();
+        let id = repo.resolve("HEAD").unwrap().unwrap();
+        let commit = repo.commit(&id).unwrap();
+        (repo, commit)
+    }
+
+    fn build(repo: &Repo, commit: &Commit, work: &Path, command: &str, n: usize) -> Build {
+        let mut b = CommandBuilder::new(
+            CommandBuilderConfig {
+                command: Some(command.into()),
+                worktree: work.join(format!("wt{n}")),
+                hash_file: None,
+                timeout: None,
+                compiler: None,
+                env: Vec::new(),
+            },
+            repo.clone(),
+            CancelToken::new(),
+        );
+        let out = work.join(format!("art{n}"));
+        let outcome = b
+            .build(&BuildRequest {
+                commit,
+                config: &BuildConfig::default(),
+                out_dir: &out,
+            })
+            .unwrap();
+        match outcome {
+            BuildOutcome::Built(b) => b,
+            BuildOutcome::Failed(f) => panic!("build failed: {f:?}"),
+        }
+    }
+
+    #[test]
+    fn the_builder_reads_the_list_a_build_writes_and_it_is_no_part_of_the_signature() {
+        let d = tempfile::tempdir().unwrap();
+        let src = d.path().join("src");
+        std::fs::create_dir(&src).unwrap();
+        let (repo, commit) = repo(&src);
+        let listing = build(
+            &repo,
+            &commit,
+            d.path(),
+            "cp a.c \"$KBISECT_OUT/\" && printf 'a.c\\n\\n./a.c\\n' > \"$KBISECT_FILES_USED\"",
+            1,
+        );
+        assert_eq!(listing.files_used, Some(vec!["a.c".to_string()]));
+        let silent = build(&repo, &commit, d.path(), "cp a.c \"$KBISECT_OUT/\"", 2);
+        assert_eq!(silent.files_used, None);
+        assert_eq!(listing.signature, silent.signature);
+        // A list left behind by an earlier build of the same dir is not read.
+        std::fs::write(d.path().join("art2").join(FILES_USED_FILE), "a.c\n").unwrap();
+        let again = build(&repo, &commit, d.path(), "cp a.c \"$KBISECT_OUT/\"", 2);
+        assert_eq!(again.files_used, None);
     }
 }

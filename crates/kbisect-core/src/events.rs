@@ -9,6 +9,7 @@ use kbisect_crash::CrashType;
 use kbisect_git::{Commit, CommitId};
 
 use crate::model::{ArtifactSignature, RunResult, Verdict};
+use crate::result::{Candidate, RevertCheck, Verification};
 
 /// How one run reads in the per-revision summary.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -273,6 +274,87 @@ pub enum Event {
         /// Its parent's signature.
         parent: ArtifactSignature,
     },
+    /// A strategy judged a revision on its own runs (range ends, the start
+    /// commit): `P(H has the bug | its own runs) = X (C/N runs crashed)`.
+    Judged {
+        /// The revision.
+        commit: CommitId,
+        /// P(it has the bug | its own runs), from an even prior.
+        has_bug: f64,
+        /// Runs that showed the target crash.
+        crashed: usize,
+        /// Runs that counted.
+        runs: usize,
+    },
+    /// A posterior search begins: `bayes: N commits between H and H, ...`.
+    SearchStarted {
+        /// The end containing every candidate (cause: the start commit;
+        /// fix: the fixed end).
+        head: CommitId,
+        /// The clean ends.
+        goods: Vec<CommitId>,
+        /// Commits in the range.
+        commits: usize,
+        /// Revisions tested before the search whose runs are evidence in it.
+        preloaded: usize,
+        /// The posterior the culprit must reach.
+        confidence: f64,
+    },
+    /// A commit the search will never build: it has its parent's binary.
+    Folded {
+        /// The commit.
+        commit: CommitId,
+        /// The commit whose binary it has (its first parent), or the
+        /// revision built with the same signature.
+        into: CommitId,
+        /// Why.
+        reason: FoldReason,
+    },
+    /// After a round of runs: P(the revision contains the culprit) for each
+    /// revision run in it.
+    Contains {
+        /// The revision.
+        commit: CommitId,
+        /// Its posterior probability of containing the culprit.
+        probability: f64,
+        /// Runs on its binary so far that showed the target crash.
+        crashed: usize,
+        /// Runs on its binary so far that counted.
+        runs: usize,
+    },
+    /// After a round: the best candidate, the runner-up, the estimates.
+    Posterior {
+        /// The most likely culprit.
+        best: Candidate,
+        /// The next most likely.
+        runner_up: Option<Candidate>,
+        /// Posterior mean of the repro chance.
+        repro_chance: f64,
+        /// Builds so far.
+        builds: usize,
+        /// Runs so far.
+        runs: usize,
+    },
+    /// The culprit's verification, parent against culprit.
+    Verified {
+        /// The table.
+        verification: Verification,
+    },
+    /// The start commit with the culprit reverted is about to be tested
+    /// (`commit` is `None` when the revert does not apply).
+    Reverting {
+        /// The culprit.
+        culprit: CommitId,
+        /// The start commit.
+        base: CommitId,
+        /// The revert commit.
+        commit: Option<CommitId>,
+    },
+    /// What the revert showed.
+    RevertChecked {
+        /// The check.
+        check: RevertCheck,
+    },
     /// `reproducer is flaky (P repro chance estimate)` and
     /// `revisions tested: N, total time: T (build: B, test: T)`.
     Totals {
@@ -287,6 +369,15 @@ pub enum Event {
         /// The repro chance estimate, when the reproducer is flaky.
         flaky: Option<f64>,
     },
+}
+
+/// Why a commit is folded into another's evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FoldReason {
+    /// It changes no file that the builds used.
+    FilesUnused,
+    /// Its build has the same signature as an already tested one.
+    SameSignature,
 }
 
 /// Why the range phase ended the bisection with a horizon result.

@@ -75,13 +75,16 @@ pub mod verdict;
 
 pub use engine::{BisectConfig, Context, Engine, Target, count_runs, dag_search, fix_guard};
 pub use error::{BadRange, BoxError, EngineError, InfraError, humanize};
-pub use events::{Event, EventSink, GuardStep, RangeEnd, RunLine};
+pub use events::{Event, EventSink, FoldReason, GuardStep, RangeEnd, RunLine};
 pub use kbisect_crash::CrashType;
 pub use model::{
     ArtifactSignature, Build, BuildConfig, BuildFailure, BuildOutcome, Commit, CommitId, Crash,
     RunOutcome, RunResult, Verdict, content_hash, duration_secs,
 };
-pub use result::{BisectResult, OutcomeKind, Purpose, ResultReport, RevisionEvidence};
+pub use result::{
+    BisectResult, Candidate, OutcomeKind, Purpose, ResultReport, RevertCheck, RevertOutcome,
+    RevisionEvidence, Verification, VerificationRow, VerifyRole,
+};
 pub use seams::{
     BuildRequest, Builder, BuilderKind, ConfigMinimizer, RunJob, TestRequest, Tester, Vcs, run_all,
 };

@@ -32,6 +32,10 @@ pub enum Purpose {
     Bisect,
     /// The culprit's parent, built only to compare signatures.
     ParentBuild,
+    /// Re-run to verify a culprit (its own and its parents' runs).
+    Verify,
+    /// The start commit with the culprit reverted: the crash must be gone.
+    Revert,
 }
 
 /// Everything observed on one revision tested (or built) once: the one
@@ -133,6 +137,96 @@ pub enum OutcomeKind {
     /// No commit: the crash is on the oldest release tested (cause), still on
     /// HEAD (fix), or the cross-tree merge base does not have it.
     Horizon,
+    /// The strategy could not reach its confidence target within its budget:
+    /// `commits` are the top candidates, most likely first, with their
+    /// posteriors in [`BisectResult::candidates`]. Never mailed as certain.
+    Unsure,
+}
+
+/// One candidate for the culprit, as a posterior-keeping strategy ranks them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Candidate {
+    /// The commit; `None` stands for "no commit of the range": the bug (or
+    /// the fix) predates the range's clean end.
+    pub commit: Option<CommitId>,
+    /// Its title (empty for `None`).
+    pub title: String,
+    /// Its posterior probability.
+    pub posterior: f64,
+}
+
+/// Which side of the culprit a verification row is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VerifyRole {
+    /// The culprit itself: its own runs must show the crash (cause terms).
+    Culprit,
+    /// A parent (or a tested revision standing for it): its own runs must
+    /// show the crash is absent.
+    Parent,
+}
+
+/// One row of the parent-vs-culprit table (as the 0-day bot prints it).
+#[derive(Clone, Debug, PartialEq)]
+pub struct VerificationRow {
+    /// Culprit or parent.
+    pub role: VerifyRole,
+    /// The revision whose runs decide the row.
+    pub commit: CommitId,
+    /// Runs that showed the target crash.
+    pub crashed: usize,
+    /// Runs that counted (transient crashes and lost runs left out).
+    pub runs: usize,
+    /// P(the revision has the culprit | its own runs), from an even prior.
+    pub posterior: f64,
+    /// The row reached the verification target.
+    pub decided: bool,
+}
+
+/// The verification a strategy made before reporting its culprit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Verification {
+    /// The culprit's row first, then one per parent.
+    pub rows: Vec<VerificationRow>,
+    /// Every row was decided (false: the result failed verification).
+    pub verified: bool,
+}
+
+/// What became of the crash when the culprit was reverted on the start
+/// commit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RevertOutcome {
+    /// The revert built and its runs judged it good: the crash is gone.
+    Gone,
+    /// The revert still crashes: the culprit is not (only) to blame, and
+    /// the result failed verification.
+    StillCrashes,
+    /// The revert does not apply cleanly to the start commit.
+    DoesNotApply,
+    /// The revert did not build, or its runs decided nothing.
+    Undecided,
+}
+
+/// The start commit built and run with the culprit reverted.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RevertCheck {
+    /// The commit the revert was made on (the start commit).
+    pub base: CommitId,
+    /// The revert commit (made in the object store, not on any branch);
+    /// `None` when it does not apply.
+    pub commit: Option<CommitId>,
+    /// Runs that showed the target crash.
+    pub crashed: usize,
+    /// Runs that counted.
+    pub runs: usize,
+    /// The verdict.
+    pub outcome: RevertOutcome,
+}
+
+impl RevertCheck {
+    /// The check refutes the culprit.
+    pub fn failed(&self) -> bool {
+        self.outcome == RevertOutcome::StillCrashes
+    }
 }
 
 /// The report attached to a result (a crash, or a note such as
@@ -194,8 +288,19 @@ pub struct BisectResult {
     pub flaky: bool,
     /// The estimated chance that one run on a bad revision crashes.
     pub repro_chance: f64,
+    /// The runner-up to the culprit and its posterior (strategies that keep one).
+    pub runner_up: Option<Candidate>,
+    /// The top candidates, most likely first (strategies that keep a posterior).
+    pub candidates: Vec<Candidate>,
+    /// The parent-vs-culprit verification, when the strategy made one.
+    pub verification: Option<Verification>,
+    /// The start commit with the culprit reverted, when the job asked.
+    pub revert: Option<RevertCheck>,
     /// Revisions tested (builds that ran the reproducer).
     pub revisions_tested: usize,
+    /// Commits never built because shared evidence folded them into
+    /// another's binary.
+    pub builds_saved: usize,
     /// Time spent building.
     pub build_time: Duration,
     /// Time spent testing.
@@ -209,6 +314,11 @@ pub struct BisectResult {
 impl BisectResult {
     /// A result shown but never mailed as certain.
     pub fn unreliable(&self) -> bool {
-        self.release || self.merge || self.noop
+        self.release
+            || self.merge
+            || self.noop
+            || self.kind == OutcomeKind::Unsure
+            || self.verification.as_ref().is_some_and(|v| !v.verified)
+            || self.revert.as_ref().is_some_and(RevertCheck::failed)
     }
 }

@@ -44,6 +44,15 @@ pub trait Vcs {
     fn dag(&self, bad: &CommitId, goods: &[CommitId]) -> Result<Dag, GitError>;
     /// `git show --stat` of the commit, for the culprit block.
     fn diffstat(&self, id: &CommitId) -> Result<String, GitError>;
+    /// Paths the commit changes relative to its first parent (all of them
+    /// for a root commit), sorted: a commit that touches no file a build
+    /// used cannot change the binary.
+    fn changed_files(&self, id: &CommitId) -> Result<Vec<String>, GitError>;
+    /// `base` with `commit` reverted, as a commit that can be built like
+    /// any other (not on the branch); `None` when the revert does not
+    /// apply cleanly, or this history cannot make commits.
+    fn revert_onto(&self, base: &CommitId, commit: &CommitId)
+    -> Result<Option<CommitId>, GitError>;
 }
 
 /// What to build: the revision, its config, and where the artifact goes.
@@ -79,6 +88,17 @@ pub trait Builder {
     /// the revision's fault (disk full, out of memory, a timeout, a missing
     /// tool): they never become a verdict.
     fn build(&mut self, req: &BuildRequest<'_>) -> Result<BuildOutcome, InfraError>;
+
+    /// Whether a commit that changes `path` (repo-relative) could change
+    /// what `build` produced: never building a commit that cannot saves a
+    /// build. By default, when the build listed the files it read, only
+    /// those count; a builder may add its own (a kernel's build system).
+    fn may_change_binary(&self, build: &Build, path: &str) -> bool {
+        build
+            .files_used
+            .as_ref()
+            .is_none_or(|f| f.binary_search_by(|x| x.as_str().cmp(path)).is_ok())
+    }
 }
 
 /// What to test: a built revision. One request is one `(revision, config,

@@ -11,6 +11,7 @@ mod error;
 mod export;
 mod id;
 mod repo;
+mod revert;
 mod scheme;
 mod tags;
 mod worktree;

@@ -13,8 +13,11 @@ use kbisect_core::{
     BisectConfig, BisectResult, Builder, Engine, EngineError, Event, EventSink, Tester,
 };
 use kbisect_git::{GitError, Repo, TagScheme};
+use kbisect_kernel::{
+    CompilerFamily, KernelBuilder, KernelBuilderConfig, KernelSettings, ToolchainTable,
+};
 use kbisect_proc::CancelToken;
-use kbisect_vm::{LocalTester, LocalTesterConfig};
+use kbisect_vm::{LocalTester, LocalTesterConfig, QemuTester, QemuTesterConfig, Reproducer};
 
 use crate::error::{JobError, RunnerError};
 use crate::git_vcs::GitVcs;
@@ -230,6 +233,7 @@ impl Bisection {
     pub fn dialect(&self) -> Dialect {
         match self.job.build.builder {
             BuilderChoice::Command => Dialect::Generic,
+            BuilderChoice::Kernel => Dialect::Kernel,
         }
     }
 
@@ -241,8 +245,11 @@ impl Bisection {
         cfg.config = j.config_bytes.clone();
         cfg.known_good = j.good.clone();
         cfg.runs = j.runs;
+        cfg.parallel = j.parallel;
         cfg.timeout = j.timeout;
         cfg.strategy = j.strategy;
+        cfg.verify_revert = j.verify_revert;
+        cfg.share_evidence = j.share_evidence;
         cfg.artifacts = self.session.artifacts_dir();
         let scheme = TagScheme::parse(&j.release_tags).map_err(|msg| JobError::Invalid {
             key: "release_tags",
@@ -252,9 +259,9 @@ impl Bisection {
         Ok(cfg)
     }
 
-    fn builder(&self, cancel: &CancelToken) -> Box<dyn Builder> {
+    fn builder(&self, cancel: &CancelToken) -> Result<Box<dyn Builder>, RunnerError> {
         let b = &self.job.build;
-        match b.builder {
+        Ok(match b.builder {
             BuilderChoice::Command => Box::new(CommandBuilder::new(
                 CommandBuilderConfig {
                     command: b.command.clone(),
@@ -267,7 +274,47 @@ impl Bisection {
                 self.repo.clone(),
                 cancel.clone(),
             )),
-        }
+            BuilderChoice::Kernel => {
+                let bad = |msg: String| JobError::Invalid {
+                    key: "build.toolchains",
+                    msg,
+                };
+                let table = match &b.toolchains {
+                    Some(f) => ToolchainTable::with_user_file(&f.path),
+                    None => ToolchainTable::builtin(),
+                }
+                .map_err(|e| bad(e.to_string()))?;
+                let mut s = KernelSettings::new(table);
+                if b.compiler_family.as_deref() == Some("clang") {
+                    s.family = CompilerFamily::Clang;
+                }
+                s.compiler = b.compiler.clone();
+                if let Some(j) = b.jobs {
+                    s.jobs = j.max(1);
+                }
+                if let Some(c) = b.ccache {
+                    s.ccache = c;
+                }
+                s.ccache_dir = b.ccache_dir.clone();
+                s.clean = b.clean;
+                s.disable = b.disable.clone();
+                if let Some(t) = b.timeout {
+                    s.make_timeout = t;
+                }
+                Box::new(KernelBuilder::new(
+                    KernelBuilderConfig {
+                        settings: s,
+                        worktree: self.session.worktree_dir(),
+                        build_dir: b
+                            .dir
+                            .clone()
+                            .unwrap_or_else(|| self.session.dir().join("kbuild")),
+                    },
+                    self.repo.clone(),
+                    cancel.clone(),
+                ))
+            }
+        })
     }
 
     fn tester(&self, cancel: &CancelToken) -> Result<Box<dyn Tester>, RunnerError> {
@@ -299,6 +346,42 @@ impl Bisection {
                     msg: e.to_string(),
                 })?,
             )),
+            TesterChoice::Qemu => {
+                let repro = self.job.reproducer.as_ref().ok_or(JobError::Missing {
+                    key: "reproducer.file",
+                    hint: "the C reproducer the VM runs",
+                })?;
+                let cache = t
+                    .cache_dir
+                    .clone()
+                    .unwrap_or_else(|| self.session.dir().join("guest"));
+                let mut q = QemuTesterConfig::new(Reproducer::from_path(&repro.path), cache);
+                if let Some(c) = &t.cmdline {
+                    q.cmdline = c.clone();
+                }
+                if let Some(m) = t.memory {
+                    q.memory_mib = m;
+                }
+                if let Some(c) = t.cpus {
+                    q.cpus = c.max(1);
+                }
+                q.vm_slots = t.slots.unwrap_or(self.job.parallel).max(1);
+                if let Some(b) = t.boot_timeout {
+                    q.boot_timeout = b;
+                }
+                if let Some(r) = t.run_time {
+                    q.run_time = r;
+                }
+                if let Some(i) = t.idle_timeout {
+                    q.idle_timeout = i;
+                }
+                Ok(Box::new(QemuTester::new(q, cancel.clone()).map_err(
+                    |e| JobError::Invalid {
+                        key: "test",
+                        msg: e.to_string(),
+                    },
+                )?))
+            }
         }
     }
 
@@ -319,7 +402,7 @@ impl Bisection {
             key: "release_tags",
             msg,
         })?;
-        let mut builder = self.builder(cancel);
+        let mut builder = self.builder(cancel)?;
         let mut tester = self.tester(cancel)?;
         let dialect = self.dialect();
         let vcs = GitVcs::new(self.repo.clone(), &self.job.branch).with_scheme(scheme);

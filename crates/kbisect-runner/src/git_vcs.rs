@@ -82,4 +82,14 @@ impl Vcs for GitVcs {
     fn diffstat(&self, id: &CommitId) -> Result<String, GitError> {
         self.repo.diffstat(id)
     }
+    fn changed_files(&self, id: &CommitId) -> Result<Vec<String>, GitError> {
+        self.repo.changed_files(id)
+    }
+    fn revert_onto(
+        &self,
+        base: &CommitId,
+        commit: &CommitId,
+    ) -> Result<Option<CommitId>, GitError> {
+        self.repo.revert_onto(base, commit)
+    }
 }

@@ -52,8 +52,24 @@ pub struct BuildJob {
     /// Time limit of one build.
     #[serde(with = "humantime_opt")]
     pub timeout: Option<Duration>,
-    /// Names the compiler in the log.
+    /// `command`: names the compiler in the log; `kernel`: the compiler to build with.
     pub compiler: Option<String>,
+    /// `kernel`: `gcc` or `clang`.
+    pub compiler_family: Option<String>,
+    /// `kernel`: `make -jN`.
+    pub jobs: Option<usize>,
+    /// `kernel`: the persistent build directory.
+    pub dir: Option<PathBuf>,
+    /// `kernel`: use ccache (`None`: when installed).
+    pub ccache: Option<bool>,
+    /// `kernel`: ccache's directory.
+    pub ccache_dir: Option<PathBuf>,
+    /// `kernel`: clean the build directory before every build.
+    pub clean: bool,
+    /// `kernel`: the user's toolchain table.
+    pub toolchains: Option<FileRef>,
+    /// `kernel`: config options disabled on every revision.
+    pub disable: Vec<String>,
 }
 
 /// `[test]`, resolved.
@@ -75,6 +91,22 @@ pub struct TestJob {
     pub crash_regex: Option<String>,
     /// What decides a run's verdict.
     pub verdict: VerdictMode,
+    /// `qemu`: the kernel command line (`None`: the tester's default).
+    pub cmdline: Option<String>,
+    /// `qemu`: guest memory, MiB.
+    pub memory: Option<u64>,
+    /// `qemu`: guest CPUs.
+    pub cpus: Option<u32>,
+    /// `qemu`: VMs at once.
+    pub slots: Option<usize>,
+    /// `qemu`: boot limit.
+    #[serde(with = "humantime_opt")]
+    pub boot_timeout: Option<Duration>,
+    /// `qemu`: how long the reproducer runs.
+    #[serde(with = "humantime_opt")]
+    pub run_time: Option<Duration>,
+    /// `qemu`: the guest programs' cache.
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// A job ready to run.
@@ -94,6 +126,16 @@ pub struct Job {
     pub good: Vec<String>,
     /// The strategy.
     pub strategy: StrategyKind,
+    /// After a cause bisection: the start commit with the culprit reverted
+    /// must not crash.
+    pub verify_revert: bool,
+    /// Revisions that must have the same binary share their evidence: a
+    /// commit that changes no file its built ancestor's build used is not
+    /// built, equal signatures share runs. Part of the identity (it changes
+    /// which runs a verdict rests on); left out of the serialization when
+    /// off, so journals made before the key existed still resume.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub share_evidence: bool,
     /// Runs per revision.
     pub runs: usize,
     /// Runs at the same time.
@@ -122,7 +164,38 @@ pub struct Job {
 /// journal may be resumed with other values: where the work dir is, how
 /// many runs happen at once, the overall time limit, and the build time
 /// limit (a build over it is a transient failure, retried, never evidence).
-const NOT_IDENTITY: &[&str] = &["workdir", "parallel", "timeout", "build.timeout"];
+/// For the kernel builder, likewise where and how fast it builds (the build
+/// dir, make's jobs, ccache, cleaning: the binary's signature is what
+/// counts), and for qemu how many VMs run at once and where guest programs
+/// are cached.
+// `verify_revert` only adds questions after the last one a journal holds:
+// turning it on for a finished bisection resumes into the check.
+const NOT_IDENTITY: &[&str] = &[
+    "workdir",
+    "verify_revert",
+    "parallel",
+    "timeout",
+    "build.timeout",
+    "build.jobs",
+    "build.dir",
+    "build.ccache",
+    "build.ccache_dir",
+    "build.clean",
+    "test.slots",
+    "test.cache_dir",
+];
+
+/// Keys that only one builder or tester reads: set for another, they
+/// would be silently ignored, so they are refused.
+fn refuse_foreign(keys: &[(&'static str, bool)], owner: &str) -> Result<(), JobError> {
+    match keys.iter().find(|(_, set)| *set) {
+        Some((key, _)) => Err(JobError::Invalid {
+            key,
+            msg: format!("is not read by {owner}"),
+        }),
+        None => Ok(()),
+    }
+}
 
 fn default_parallel() -> usize {
     std::thread::available_parallelism()
@@ -140,6 +213,21 @@ fn duration(key: &'static str, v: Option<&str>) -> Result<Option<Duration>, JobE
     .transpose()
 }
 
+/// The strategy of a job that names none: syzbot's own rules for a kernel
+/// (until the kernel end-to-end shows bayes right there too), bayes for
+/// every other project.
+/// The strategy a job gets when it names none: syzbot's for kernels (the
+/// kernel default follows once the kernel end-to-end case shows bayes right
+/// there too) and for fix bisections (bayes has no fix-bisection guard for
+/// an old branch merged late), bayes for every other project.
+fn default_strategy(builder: BuilderChoice, fix: bool) -> StrategyKind {
+    match builder {
+        BuilderChoice::Kernel => StrategyKind::Syzkaller,
+        BuilderChoice::Command if fix => StrategyKind::Syzkaller,
+        BuilderChoice::Command => StrategyKind::Bayes,
+    }
+}
+
 impl Job {
     /// Applies defaults to `spec` and checks it. `cwd` is where relative
     /// defaults (the repository, the work dir) are taken from when the spec
@@ -147,13 +235,82 @@ impl Job {
     pub fn resolve(spec: JobSpec, cwd: &Path) -> Result<Job, JobError> {
         let build = spec.build.unwrap_or_default();
         let test = spec.test.unwrap_or_default();
+        let builder = build.builder.unwrap_or(BuilderChoice::Command);
+        let tester = test.tester.unwrap_or(TesterChoice::Local);
+        match builder {
+            BuilderChoice::Command => refuse_foreign(
+                &[
+                    ("build.compiler_family", build.compiler_family.is_some()),
+                    ("build.jobs", build.jobs.is_some()),
+                    ("build.dir", build.dir.is_some()),
+                    ("build.ccache", build.ccache.is_some()),
+                    ("build.ccache_dir", build.ccache_dir.is_some()),
+                    ("build.clean", build.clean.is_some()),
+                    ("build.toolchains", build.toolchains.is_some()),
+                    ("build.disable", build.disable.is_some()),
+                ],
+                "the command builder (builder = \"kernel\" reads it)",
+            )?,
+            BuilderChoice::Kernel => {
+                refuse_foreign(
+                    &[
+                        ("build.command", build.command.is_some()),
+                        ("build.hash", build.hash.is_some()),
+                    ],
+                    "the kernel builder (it runs make itself and signs vmlinux)",
+                )?;
+                if spec.config.is_none() {
+                    return Err(JobError::Missing {
+                        key: "config",
+                        hint: "the kernel .config to build with; flag --config",
+                    });
+                }
+            }
+        }
+        match tester {
+            TesterChoice::Local => refuse_foreign(
+                &[
+                    ("test.cmdline", test.cmdline.is_some()),
+                    ("test.memory", test.memory.is_some()),
+                    ("test.cpus", test.cpus.is_some()),
+                    ("test.slots", test.slots.is_some()),
+                    ("test.boot_timeout", test.boot_timeout.is_some()),
+                    ("test.run_time", test.run_time.is_some()),
+                    ("test.cache_dir", test.cache_dir.is_some()),
+                ],
+                "the local tester (tester = \"qemu\" reads it)",
+            )?,
+            TesterChoice::Qemu => {
+                refuse_foreign(
+                    &[
+                        ("test.command", test.command.is_some()),
+                        ("test.cwd", test.cwd.is_some()),
+                        ("test.timeout", test.timeout.is_some()),
+                        ("test.crash_regex", test.crash_regex.is_some()),
+                        ("test.verdict", test.verdict.is_some()),
+                    ],
+                    "the qemu tester (it runs reproducer.file in the VM and reads the console)",
+                )?;
+                if spec
+                    .reproducer
+                    .as_ref()
+                    .and_then(|r| r.file.as_ref())
+                    .is_none()
+                {
+                    return Err(JobError::Missing {
+                        key: "reproducer.file",
+                        hint: "the C reproducer (or static binary) the VM runs; flag --reproducer",
+                    });
+                }
+            }
+        }
         let repo = spec.repo.unwrap_or_else(|| cwd.to_path_buf());
         let start = spec.start.ok_or(JobError::Missing {
             key: "start",
             hint: "the commit the crash is seen on; flag --bad",
         })?;
         let strategy = match spec.strategy.as_deref() {
-            None => StrategyKind::default(),
+            None => default_strategy(builder, spec.kind == Some(Kind::Fix)),
             Some(s) => StrategyKind::from_name(s).ok_or_else(|| JobError::Invalid {
                 key: "strategy",
                 msg: format!(
@@ -195,6 +352,7 @@ impl Job {
         };
         let test_command = match (test.command, &reproducer) {
             (Some(c), _) => c,
+            (None, _) if tester == TesterChoice::Qemu => String::new(),
             (None, Some(r)) => {
                 use std::os::unix::fs::PermissionsExt;
                 let exec =
@@ -242,6 +400,8 @@ impl Job {
             fix: spec.kind == Some(Kind::Fix),
             good: spec.good.unwrap_or_default(),
             strategy,
+            verify_revert: spec.verify_revert.unwrap_or(false),
+            share_evidence: spec.share_evidence.unwrap_or(false),
             runs,
             parallel: spec.parallel.unwrap_or_else(default_parallel).max(1),
             timeout: duration("timeout", spec.timeout.as_deref())?,
@@ -249,14 +409,33 @@ impl Job {
             config,
             release_tags,
             build: BuildJob {
-                builder: build.builder.unwrap_or(BuilderChoice::Command),
+                builder,
                 command: build.command.filter(|c| !c.trim().is_empty()),
                 hash: build.hash,
                 timeout: duration("build.timeout", build.timeout.as_deref())?,
                 compiler: build.compiler,
+                compiler_family: match build.compiler_family.as_deref() {
+                    None | Some("gcc") | Some("clang") => build.compiler_family,
+                    Some(f) => {
+                        return Err(JobError::Invalid {
+                            key: "build.compiler_family",
+                            msg: format!("unknown compiler family '{f}' (known: gcc, clang)"),
+                        });
+                    }
+                },
+                jobs: build.jobs,
+                dir: build.dir,
+                ccache: build.ccache,
+                ccache_dir: build.ccache_dir,
+                clean: build.clean.unwrap_or(false),
+                toolchains: match &build.toolchains {
+                    Some(p) => Some(FileRef::read("build.toolchains", p)?.0),
+                    None => None,
+                },
+                disable: build.disable.unwrap_or_default(),
             },
             test: TestJob {
-                tester: test.tester.unwrap_or(TesterChoice::Local),
+                tester,
                 command: test_command,
                 cwd: test.cwd,
                 timeout: duration("test.timeout", test.timeout.as_deref())?
@@ -264,6 +443,13 @@ impl Job {
                 idle_timeout: duration("test.idle_timeout", test.idle_timeout.as_deref())?,
                 crash_regex: test.crash_regex,
                 verdict,
+                cmdline: test.cmdline,
+                memory: test.memory,
+                cpus: test.cpus,
+                slots: test.slots,
+                boot_timeout: duration("test.boot_timeout", test.boot_timeout.as_deref())?,
+                run_time: duration("test.run_time", test.run_time.as_deref())?,
+                cache_dir: test.cache_dir,
             },
             reproducer,
             config_bytes,
@@ -369,10 +555,25 @@ mod tests {
     }
 
     #[test]
+    fn bayes_is_the_default_but_for_kernels() {
+        let d = tempfile::tempdir().unwrap();
+        let j = Job::resolve(
+            spec("start = \"x\"\nruns = 1\n[test]\ncommand = \"t\"\n"),
+            d.path(),
+        )
+        .unwrap();
+        assert_eq!(j.strategy, StrategyKind::Bayes);
+        assert_eq!(
+            default_strategy(BuilderChoice::Kernel, false),
+            StrategyKind::Syzkaller
+        );
+    }
+
+    #[test]
     fn too_few_runs_are_refused_naming_the_minimum() {
         let d = tempfile::tempdir().unwrap();
         let e = Job::resolve(
-            spec("start = \"x\"\nruns = 1\n[test]\ncommand = \"t\"\n"),
+            spec("start = \"x\"\nruns = 1\nstrategy = \"syzkaller\"\n[test]\ncommand = \"t\"\n"),
             d.path(),
         )
         .unwrap_err()

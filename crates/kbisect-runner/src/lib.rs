@@ -25,6 +25,7 @@ mod kind;
 mod spec;
 
 pub mod render_log;
+pub mod report;
 pub mod result_json;
 pub mod session;
 

@@ -7,8 +7,9 @@
 use std::io::{self, Write};
 
 use kbisect_core::{
-    BisectResult, BuilderKind, EngineError, Event, GuardStep, OutcomeKind, RangeEnd, RunLine,
-    humanize, recipients::Recipients,
+    BisectResult, BuilderKind, Candidate, EngineError, Event, FoldReason, GuardStep, OutcomeKind,
+    RangeEnd, RevertCheck, RevertOutcome, RunLine, Verification, VerifyRole, humanize,
+    recipients::Recipients,
 };
 
 /// Which words the log uses.
@@ -39,6 +40,57 @@ pub struct LogRenderer<W: Write> {
 fn go_quoted(list: &[String]) -> String {
     let items: Vec<String> = list.iter().map(|s| format!("{s:?}")).collect();
     format!("[{}]", items.join(" "))
+}
+
+/// A candidate as the log names it: `H (0.41)`, or the range's outside.
+fn candidate(c: &Candidate) -> String {
+    match &c.commit {
+        Some(id) => format!("{id} ({:.2})", c.posterior),
+        None => format!("none in the range ({:.2})", c.posterior),
+    }
+}
+
+/// `verification: parent 0/12 crashed, culprit 9/12 crashed`.
+fn verification_line(v: &Verification) -> String {
+    let mut rows: Vec<String> = v
+        .rows
+        .iter()
+        .filter(|r| r.role == VerifyRole::Parent)
+        .chain(v.rows.iter().filter(|r| r.role == VerifyRole::Culprit))
+        .map(|r| {
+            let role = match r.role {
+                VerifyRole::Parent => "parent",
+                VerifyRole::Culprit => "culprit",
+            };
+            format!(
+                "{role} {}/{} crashed{}",
+                r.crashed,
+                r.runs,
+                if r.decided { "" } else { " (undecided)" }
+            )
+        })
+        .collect();
+    if !v.verified {
+        rows.push("FAILED".into());
+    }
+    format!("verification: {}", rows.join(", "))
+}
+
+/// `revert check: the crash is gone (0/10 crashed)`.
+fn revert_line(c: &RevertCheck) -> String {
+    let what = match c.outcome {
+        RevertOutcome::Gone => "the crash is gone",
+        RevertOutcome::StillCrashes => "FAILED: the revert still crashes",
+        RevertOutcome::DoesNotApply => "not made: the revert does not apply",
+        RevertOutcome::Undecided => {
+            "undecided: the revert did not build or its runs decided nothing"
+        }
+    };
+    if c.commit.is_some() {
+        format!("revert check: {what} ({}/{} crashed)", c.crashed, c.runs)
+    } else {
+        format!("revert check: {what}")
+    }
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -288,6 +340,89 @@ impl<W: Write> LogRenderer<W> {
                 writeln!(self.w, "culprit signature: {culprit}")?;
                 writeln!(self.w, "parent  signature: {parent}")
             }
+            Event::Judged {
+                commit,
+                has_bug,
+                crashed,
+                runs,
+            } => writeln!(
+                self.w,
+                "{commit}: {crashed}/{runs} runs crashed, P(has the bug | own runs) {has_bug:.3}"
+            ),
+            Event::SearchStarted {
+                head,
+                goods,
+                commits,
+                preloaded,
+                confidence,
+            } => {
+                let g: Vec<String> = goods.iter().map(|g| g.to_string()).collect();
+                writeln!(
+                    self.w,
+                    "bayes: {} from {head} back to {}, {} already tested; stopping at posterior {confidence}",
+                    plural(*commits, "commit", "commits"),
+                    g.join(" "),
+                    plural(*preloaded, "revision", "revisions"),
+                )
+            }
+            Event::Folded {
+                commit,
+                into,
+                reason,
+            } => match reason {
+                FoldReason::FilesUnused => writeln!(
+                    self.w,
+                    "commit {commit} touches no file the build uses: it has the binary of {into}"
+                ),
+                FoldReason::SameSignature => writeln!(
+                    self.w,
+                    "commit {commit} built the same binary as {into}: their runs are shared"
+                ),
+            },
+            Event::Contains {
+                commit,
+                probability,
+                crashed,
+                runs,
+            } => writeln!(
+                self.w,
+                "{commit}: {crashed}/{runs} runs crashed, P(contains the culprit) {probability:.3}"
+            ),
+            Event::Posterior {
+                best,
+                runner_up,
+                repro_chance,
+                builds,
+                runs,
+            } => writeln!(
+                self.w,
+                "posterior: best {}{}, estimated repro chance {repro_chance:.2} ({}, {})",
+                candidate(best),
+                runner_up
+                    .as_ref()
+                    .map(|r| format!(", runner-up {}", candidate(r)))
+                    .unwrap_or_default(),
+                plural(*builds, "build", "builds"),
+                plural(*runs, "run", "runs"),
+            ),
+            Event::Verified { verification } => {
+                writeln!(self.w, "{}", verification_line(verification))
+            }
+            Event::Reverting {
+                culprit,
+                base,
+                commit,
+            } => match commit {
+                Some(c) => writeln!(
+                    self.w,
+                    "testing {base} with {culprit} reverted (commit {c})"
+                ),
+                None => writeln!(
+                    self.w,
+                    "reverting {culprit} on {base} does not apply cleanly"
+                ),
+            },
+            Event::RevertChecked { check } => writeln!(self.w, "{}", revert_line(check)),
             Event::Totals {
                 revisions,
                 total,
@@ -339,9 +474,41 @@ impl<W: Write> LogRenderer<W> {
                 }
                 return Ok(());
             }
+            OutcomeKind::Unsure => {
+                let list: Vec<String> = r.candidates.iter().map(candidate).collect();
+                writeln!(
+                    w,
+                    "bisection is unsure, the first {what} commit is one of: {}",
+                    list.join(" ")
+                )?;
+                writeln!(
+                    w,
+                    "estimated repro chance {:.2}; the result is unreliable: not mailed",
+                    r.repro_chance
+                )?;
+                return Ok(());
+            }
             OutcomeKind::Culprit => {
                 if let Some(c) = r.commits.first() {
                     writeln!(w, "first {what} commit: {} {}", c.id, c.title)?;
+                }
+                if r.runner_up.is_some() || r.verification.is_some() {
+                    writeln!(
+                        w,
+                        "culprit posterior: {:.2}{}, estimated repro chance {:.2}",
+                        r.confidence,
+                        r.runner_up
+                            .as_ref()
+                            .map(|c| format!(" (runner-up {})", candidate(c)))
+                            .unwrap_or_default(),
+                        r.repro_chance
+                    )?;
+                }
+                if let Some(v) = &r.verification {
+                    writeln!(w, "{}", verification_line(v))?;
+                }
+                if let Some(c) = &r.revert {
+                    writeln!(w, "{}", revert_line(c))?;
                 }
                 let Recipients { to, cc } = &r.recipients;
                 writeln!(w, "recipients (to): {}", go_quoted(to))?;
@@ -352,6 +519,12 @@ impl<W: Write> LogRenderer<W> {
                 }
                 if r.release {
                     suspect.push("a release commit".to_string());
+                }
+                if r.verification.as_ref().is_some_and(|v| !v.verified) {
+                    suspect.push("not verified against its parents".to_string());
+                }
+                if r.revert.as_ref().is_some_and(RevertCheck::failed) {
+                    suspect.push("still crashing with it reverted".to_string());
                 }
                 if r.noop {
                     suspect.push(format!(

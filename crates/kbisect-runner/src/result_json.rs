@@ -1,19 +1,21 @@
 //! `result.json`: the outcome of a bisection for programs (schema documented
 //! in README.md; `schema` is bumped on any incompatible change).
 
-use kbisect_core::{BisectResult, BuildOutcome, Commit, RunOutcome};
+use kbisect_core::{
+    BisectResult, BuildOutcome, Candidate, Commit, RevertOutcome, RunOutcome, VerifyRole,
+};
 
 use serde::Serialize;
 
 /// Bumped on any incompatible change.
-pub const SCHEMA: u32 = 2;
+pub const SCHEMA: u32 = 3;
 
 /// `result.json`.
 #[derive(Serialize)]
 pub struct ResultJson {
     /// The schema version.
     pub schema: u32,
-    /// `culprit`, `inconclusive`, `horizon`, or `error`.
+    /// `culprit`, `inconclusive`, `horizon`, `unsure`, or `error`.
     pub kind: String,
     /// Fix bisection.
     pub fix: bool,
@@ -29,6 +31,15 @@ pub struct ResultJson {
     pub confidence: f64,
     /// The estimated chance one run on a bad revision crashes.
     pub repro_chance: f64,
+    /// The culprit's runner-up and its posterior (posterior strategies).
+    pub runner_up: Option<CandidateJson>,
+    /// The top candidates with their posteriors, most likely first
+    /// (posterior strategies; for `unsure` the commits it may be).
+    pub candidates: Vec<CandidateJson>,
+    /// The parent-vs-culprit verification, when the strategy made one.
+    pub verification: Option<VerificationJson>,
+    /// The start commit with the culprit reverted (`verify_revert`).
+    pub revert: Option<RevertJson>,
     /// The culprit's crash (cause), or the horizon's.
     pub crash: Option<CrashJson>,
     /// The culprit's artifact signature.
@@ -37,6 +48,8 @@ pub struct ResultJson {
     pub parent_signature: Option<String>,
     /// Revisions whose reproducer ran.
     pub revisions_tested: usize,
+    /// Commits never built: shared evidence folded them into another's binary.
+    pub builds_saved: usize,
     /// Seconds spent building.
     pub build_time: f64,
     /// Seconds spent testing.
@@ -64,6 +77,67 @@ pub struct CommitJson {
     pub date: String,
 }
 
+/// A candidate culprit and its posterior.
+#[derive(Serialize)]
+pub struct CandidateJson {
+    /// Its hash; null for "no commit of the range".
+    pub commit: Option<String>,
+    /// Its title.
+    pub title: String,
+    /// Its posterior probability.
+    pub posterior: f64,
+}
+
+/// The revert check.
+#[derive(Serialize)]
+pub struct RevertJson {
+    /// The start commit the culprit was reverted on.
+    pub base: String,
+    /// The revert commit (`null`: the revert does not apply).
+    pub commit: Option<String>,
+    /// Runs that showed the target crash.
+    pub crashed: usize,
+    /// Runs that counted.
+    pub runs: usize,
+    /// `gone`, `still_crashes` (the result failed verification),
+    /// `does_not_apply` or `undecided`.
+    pub outcome: String,
+}
+
+/// The parent-vs-culprit table.
+#[derive(Serialize)]
+pub struct VerificationJson {
+    /// Every row was decided (false: the result failed verification).
+    pub verified: bool,
+    /// The culprit's row first, then one per parent.
+    pub rows: Vec<VerificationRowJson>,
+}
+
+/// One row of the table.
+#[derive(Serialize)]
+pub struct VerificationRowJson {
+    /// `culprit` or `parent`.
+    pub role: String,
+    /// The revision whose runs decide the row.
+    pub commit: String,
+    /// Runs that showed the target crash.
+    pub crashed: usize,
+    /// Runs that counted.
+    pub runs: usize,
+    /// P(the revision contains the culprit | its own runs).
+    pub posterior: f64,
+    /// The row reached the verification target.
+    pub decided: bool,
+}
+
+fn candidate_json(c: &Candidate) -> CandidateJson {
+    CandidateJson {
+        commit: c.commit.as_ref().map(|id| id.to_string()),
+        title: c.title.clone(),
+        posterior: c.posterior,
+    }
+}
+
 /// The flags that make a result suspect.
 #[derive(Serialize)]
 pub struct Flags {
@@ -75,7 +149,8 @@ pub struct Flags {
     pub noop: bool,
     /// The reproducer is flaky.
     pub flaky: bool,
-    /// Any of the above but flaky: shown, never mailed as certain.
+    /// Any of the above but flaky, an unsure result, or one that failed
+    /// verification: shown, never mailed as certain.
     pub unreliable: bool,
 }
 
@@ -217,6 +292,40 @@ pub fn from_result(r: &BisectResult) -> ResultJson {
         },
         confidence: r.confidence,
         repro_chance: r.repro_chance,
+        runner_up: r.runner_up.as_ref().map(candidate_json),
+        candidates: r.candidates.iter().map(candidate_json).collect(),
+        verification: r.verification.as_ref().map(|v| VerificationJson {
+            verified: v.verified,
+            rows: v
+                .rows
+                .iter()
+                .map(|row| VerificationRowJson {
+                    role: match row.role {
+                        VerifyRole::Culprit => "culprit",
+                        VerifyRole::Parent => "parent",
+                    }
+                    .to_string(),
+                    commit: row.commit.to_string(),
+                    crashed: row.crashed,
+                    runs: row.runs,
+                    posterior: row.posterior,
+                    decided: row.decided,
+                })
+                .collect(),
+        }),
+        revert: r.revert.as_ref().map(|c| RevertJson {
+            base: c.base.to_string(),
+            commit: c.commit.as_ref().map(|x| x.to_string()),
+            crashed: c.crashed,
+            runs: c.runs,
+            outcome: match c.outcome {
+                RevertOutcome::Gone => "gone",
+                RevertOutcome::StillCrashes => "still_crashes",
+                RevertOutcome::DoesNotApply => "does_not_apply",
+                RevertOutcome::Undecided => "undecided",
+            }
+            .to_string(),
+        }),
         crash: r.report.as_ref().map(|c| CrashJson {
             title: c.title.clone(),
             crash_type: c.crash_type.to_string(),
@@ -224,6 +333,7 @@ pub fn from_result(r: &BisectResult) -> ResultJson {
         culprit_signature: r.culprit_signature.as_ref().map(|s| s.0.clone()),
         parent_signature: r.parent_signature.as_ref().map(|s| s.0.clone()),
         revisions_tested: r.revisions_tested,
+        builds_saved: r.builds_saved,
         build_time: r.build_time.as_secs_f64(),
         test_time: r.test_time.as_secs_f64(),
         total_time: r.total_time.as_secs_f64(),
@@ -250,10 +360,15 @@ pub fn from_error(fix: bool, kind: crate::ErrorKind, message: String) -> ResultJ
         },
         confidence: 0.0,
         repro_chance: 0.0,
+        runner_up: None,
+        candidates: Vec::new(),
+        verification: None,
+        revert: None,
         crash: None,
         culprit_signature: None,
         parent_signature: None,
         revisions_tested: 0,
+        builds_saved: 0,
         build_time: 0.0,
         test_time: 0.0,
         total_time: 0.0,

@@ -62,6 +62,11 @@ pub struct JobSpec {
     pub good: Option<Vec<String>>,
     /// The strategy's name.
     pub strategy: Option<String>,
+    /// Build and run the start commit with the culprit reverted.
+    pub verify_revert: Option<bool>,
+    /// Revisions that must have the same binary share their evidence
+    /// (syzkaller and plain; bayes always does).
+    pub share_evidence: Option<bool>,
     /// Runs per revision.
     pub runs: Option<usize>,
     /// Runs made at the same time.
@@ -232,6 +237,8 @@ impl JobSpec {
             kind: over(self.kind, top.kind),
             good: over(self.good, top.good),
             strategy: over(self.strategy, top.strategy),
+            verify_revert: over(self.verify_revert, top.verify_revert),
+            share_evidence: over(self.share_evidence, top.share_evidence),
             runs: over(self.runs, top.runs),
             parallel: over(self.parallel, top.parallel),
             timeout: over(self.timeout, top.timeout),

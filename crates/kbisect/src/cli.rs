@@ -29,6 +29,10 @@ enum Command {
     Status(crate::cmd_status::Args),
     /// Remove a work dir and kbisect's worktree registration in the repository.
     Clean(crate::cmd_clean::Args),
+    /// Compare strategies on simulated bisections of a real commit DAG (the real engine runs every trial).
+    Simulate(crate::cmd_simulate::Args),
+    /// Render a bisection from its work dir: text, json, e-mail or HTML (nothing is rebuilt or rerun).
+    Report(crate::cmd_report::Args),
 }
 
 pub fn main() -> ExitCode {
@@ -39,6 +43,8 @@ pub fn main() -> ExitCode {
         Command::Demo(a) => crate::cmd_demo::run(a),
         Command::Status(a) => crate::cmd_status::run(a),
         Command::Clean(a) => crate::cmd_clean::run(a),
+        Command::Simulate(a) => crate::cmd_simulate::run(a),
+        Command::Report(a) => crate::cmd_report::run(a),
     };
     match res {
         Ok(exit) => exit.into(),

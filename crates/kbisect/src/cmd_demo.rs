@@ -28,9 +28,27 @@ pub struct Args {
     /// Runs made at the same time.
     #[arg(long, default_value_t = 4)]
     pub parallel: usize,
-    /// Search strategy: syzkaller, plain.
+    /// Search strategy: bayes (the default for a project like this one),
+    /// syzkaller, plain.
     #[arg(long)]
     pub strategy: Option<String>,
+    /// The kernel case instead: a Linux tree made from Debian's
+    /// linux-source tarball with a planted WARN, built with the kernel
+    /// builder and booted under qemu (see README: minutes, not seconds).
+    #[arg(long)]
+    pub kernel: bool,
+    /// `--kernel`: the linux-source tarball (default: $KBISECT_LINUX_TARBALL,
+    /// else /usr/src/linux-source-6.12.tar.xz).
+    #[arg(long, requires = "kernel")]
+    pub tarball: Option<PathBuf>,
+    /// `--kernel`: keep the persistent kernel build dir, ccache and guest
+    /// programs here, to be reused by later demos (default: in the work dir).
+    #[arg(long, requires = "kernel")]
+    pub cache_dir: Option<PathBuf>,
+    /// `--kernel`: only make the tree, the config and `DIR/job.toml` (with
+    /// --workdir DIR); `kbisect run DIR/job.toml` then bisects it.
+    #[arg(long, requires = "kernel")]
+    pub prepare: bool,
     /// No progress bar, even on a terminal.
     #[arg(long)]
     pub no_progress: bool,
@@ -177,7 +195,108 @@ fn job(demo: &DemoRepo, base: &Path, args: &Args) -> Result<Job, CliError> {
     Ok(Job::resolve(spec, base)?)
 }
 
+/// The kernel case's job, written to `base/job.toml` too.
+fn kernel_job(
+    demo: &crate::demo_kernel::KernelDemo,
+    base: &Path,
+    args: &Args,
+) -> Result<Job, CliError> {
+    let cache = args.cache_dir.clone();
+    let q = |p: &Path| format!("{:?}", p.display().to_string());
+    let mut toml = format!(
+        "# kbisect demo --kernel: a cause bisection of a real Linux tree.\n\
+         repo = {}\nstart = \"{}\"\nworkdir = {}\nconfig = {}\nparallel = {}\n\n\
+         [build]\nbuilder = \"kernel\"\ntimeout = \"90m\"\n",
+        q(&demo.repo),
+        demo.head,
+        q(&base.join("work")),
+        q(&demo.config),
+        args.parallel.clamp(1, 2),
+    );
+    if let Some(s) = &args.strategy {
+        toml = toml.replace("\n\n[build]", &format!("\nstrategy = \"{s}\"\n\n[build]"));
+    }
+    if let Some(c) = &cache {
+        toml.push_str(&format!(
+            "dir = {}\nccache_dir = {}\n",
+            q(&c.join("kbuild")),
+            q(&c.join("ccache"))
+        ));
+    }
+    toml.push_str("\n[test]\ntester = \"qemu\"\nrun_time = \"20s\"\n");
+    if let Some(c) = &cache {
+        toml.push_str(&format!("cache_dir = {}\n", q(&c.join("guest"))));
+    }
+    toml.push_str(&format!("\n[reproducer]\nfile = {}\n", q(&demo.repro)));
+    let path = base.join("job.toml");
+    std::fs::write(&path, &toml).map_err(|e| fail(Exit::WorkDir, e))?;
+    Ok(Job::resolve(JobSpec::load(&path)?, base)?)
+}
+
+fn run_kernel(args: Args) -> Result<Exit, CliError> {
+    let place = place(&args)?;
+    if args.prepare && place.temp.is_some() {
+        return Err(fail(
+            Exit::Usage,
+            anyhow::anyhow!("--prepare needs --workdir DIR (the case is kept there)"),
+        ));
+    }
+    let tarball = args
+        .tarball
+        .clone()
+        .unwrap_or_else(crate::demo_kernel::default_tarball);
+    line(&format!(
+        "kbisect demo --kernel: making a Linux tree from {} in {} (about a minute)",
+        tarball.display(),
+        place.base.display()
+    ))?;
+    let demo =
+        crate::demo_kernel::prepare(&place.base, &tarball).map_err(|e| fail(Exit::BadJob, e))?;
+    let job = kernel_job(&demo, &place.base, &args)?;
+    line(&format!(
+        "kbisect demo --kernel: {} commits on top of the release; one plants a WARN_ON_ONCE in prctl(PR_GET_AUXV)",
+        demo.commits
+    ))?;
+    if args.prepare {
+        line(&format!("planted: {} {}", demo.culprit, demo.culprit_title))?;
+        line(&format!(
+            "prepared: kbisect run {}",
+            place.base.join("job.toml").display()
+        ))?;
+        return Ok(Exit::Success);
+    }
+    let f = crate::cmd_run::execute(job, false, !args.no_progress)?;
+    line(&format!(
+        "demo: {:.1}s wall, {} builds, {} runs",
+        f.elapsed.as_secs_f64(),
+        f.stats.builds_done,
+        f.stats.runs_done
+    ))?;
+    let found = f.outcome.as_ref().ok().and_then(crate::cmd_run::culprit);
+    let exit = crate::cmd_run::exit_of(&f)?;
+    if exit == Exit::Success && found.as_deref() == Some(demo.culprit.as_str()) {
+        line(&format!(
+            "found the planted culprit {} {}",
+            demo.culprit, demo.culprit_title
+        ))?;
+        return Ok(Exit::Success);
+    }
+    line(&format!(
+        "MISSED: planted {}, found {}",
+        demo.culprit,
+        found.unwrap_or_else(|| "no culprit".into())
+    ))?;
+    Ok(if exit == Exit::Success {
+        Exit::DemoMissed
+    } else {
+        exit
+    })
+}
+
 pub fn run(args: Args) -> Result<Exit, CliError> {
+    if args.kernel {
+        return run_kernel(args);
+    }
     if !(0.0..=1.0).contains(&args.repro_chance) {
         return Err(fail(
             Exit::Usage,
@@ -247,10 +366,10 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
             line(&format!(
                 "MISSED: planted {}, the bisection ended {}",
                 demo.planted,
-                if other == Exit::Inconclusive {
-                    "inconclusive"
-                } else {
-                    "without a culprit"
+                match other {
+                    Exit::Inconclusive => "inconclusive",
+                    Exit::Unsure => "unsure (no culprit reached the confidence target)",
+                    _ => "without a culprit",
                 }
             ))?;
             other

@@ -63,7 +63,12 @@ impl Tree {
         let date = format!("@{} +0000", BASE_TIME + self.step * 3600);
         let out = Cmd::new("git")
             .args(["-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"])
-            .args(["-c", "core.hooksPath=/dev/null", "-c", "core.autocrlf=false"])
+            .args([
+                "-c",
+                "core.hooksPath=/dev/null",
+                "-c",
+                "core.autocrlf=false",
+            ])
             .args(args)
             .cwd(&self.dir)
             .env("GIT_AUTHOR_NAME", who.0)
@@ -135,7 +140,9 @@ impl Tree {
         let s = String::from_utf8_lossy(&std::fs::read(&p)?).into_owned();
         let n = s.matches(old).count();
         if n != 1 {
-            bail!("expected 1 match of the anchor in {rel}, found {n}: not the 6.12 tree this demo is made for");
+            bail!(
+                "expected 1 match of the anchor in {rel}, found {n}: not the 6.12 tree this demo is made for"
+            );
         }
         std::fs::write(&p, s.replacen(old, new, 1))?;
         Ok(())
@@ -174,7 +181,10 @@ pub fn prepare(base: &Path, tarball: &Path) -> Result<KernelDemo> {
         // killed half way leaves nothing that looks like a finished tree.
         let scratch = base.join(format!("linux.generating-{}", std::process::id()));
         for e in std::fs::read_dir(base)?.flatten() {
-            if e.file_name().to_string_lossy().starts_with("linux.generating-") {
+            if e.file_name()
+                .to_string_lossy()
+                .starts_with("linux.generating-")
+            {
                 std::fs::remove_dir_all(e.path())?;
             }
         }
@@ -304,21 +314,55 @@ fn make_tree(dir: &Path, tarball: &Path) -> Result<String> {
         "Documentation/process/coding-style.rst",
         "Prefer the kernel's own helpers over open-coded equivalents.",
     )?;
-    t.commit(ALICE, "Documentation: coding-style: prefer existing helpers", "Say once that existing helpers beat open-coded loops.", &[])?;
+    t.commit(
+        ALICE,
+        "Documentation: coding-style: prefer existing helpers",
+        "Say once that existing helpers beat open-coded loops.",
+        &[],
+    )?;
     t.append_c(
         "drivers/net/ethernet/intel/e1000e/netdev.c",
         "The watchdog task runs every two seconds.",
     )?;
-    t.commit(BOB, "e1000e: document the watchdog period", "The period was only implied by the timer setup.", &[])?;
+    t.commit(
+        BOB,
+        "e1000e: document the watchdog period",
+        "The period was only implied by the timer setup.",
+        &[],
+    )?;
 
     t.git(&["branch", "docs-next"])?;
     t.git(&["checkout", "-q", "docs-next"])?;
-    t.append_txt("Documentation/admin-guide/README.rst", "See also the kernel-parameters document.")?;
-    t.commit(ALICE, "Documentation: admin-guide: point at kernel-parameters", "A cross reference readers asked for.", &[])?;
-    t.append_txt("Documentation/filesystems/proc.rst", "Fields may be added at the end of these files.")?;
-    t.commit(ALICE, "Documentation: proc: fields may be appended", "State the compatibility rule.", &[])?;
-    t.append_txt("Documentation/process/howto.rst", "Patches are reviewed on the mailing lists.")?;
-    t.commit(ALICE, "Documentation: howto: where review happens", "One line for newcomers.", &[])?;
+    t.append_txt(
+        "Documentation/admin-guide/README.rst",
+        "See also the kernel-parameters document.",
+    )?;
+    t.commit(
+        ALICE,
+        "Documentation: admin-guide: point at kernel-parameters",
+        "A cross reference readers asked for.",
+        &[],
+    )?;
+    t.append_txt(
+        "Documentation/filesystems/proc.rst",
+        "Fields may be added at the end of these files.",
+    )?;
+    t.commit(
+        ALICE,
+        "Documentation: proc: fields may be appended",
+        "State the compatibility rule.",
+        &[],
+    )?;
+    t.append_txt(
+        "Documentation/process/howto.rst",
+        "Patches are reviewed on the mailing lists.",
+    )?;
+    t.commit(
+        ALICE,
+        "Documentation: howto: where review happens",
+        "One line for newcomers.",
+        &[],
+    )?;
     t.git(&["checkout", "-q", "master"])?;
 
     t.replace(
@@ -326,12 +370,25 @@ fn make_tree(dir: &Path, tarball: &Path) -> Result<String> {
         "pr_err(\"Warning: unable to open an initial console.\\n\");",
         "pr_err(\"Warning: unable to open an initial console\\n\");",
     )?;
-    t.commit(CAROL, "init: drop the full stop of the console warning", "Kernel messages do not end with a full stop.", &[])?;
+    t.commit(
+        CAROL,
+        "init: drop the full stop of the console warning",
+        "Kernel messages do not end with a full stop.",
+        &[],
+    )?;
 
     t.git(&["branch", "prctl"])?;
     t.git(&["checkout", "-q", "prctl"])?;
-    t.append_c("kernel/sys.c", "prctl option numbers are ABI: new options only ever get new numbers.")?;
-    t.commit(CAROL, "kernel/sys: note on prctl option numbering", "Comment only.", &[])?;
+    t.append_c(
+        "kernel/sys.c",
+        "prctl option numbers are ABI: new options only ever get new numbers.",
+    )?;
+    t.commit(
+        CAROL,
+        "kernel/sys: note on prctl option numbering",
+        "Comment only.",
+        &[],
+    )?;
     // The planted bug: a sanity check that userspace can trip at will.
     t.replace(
         "kernel/sys.c",
@@ -348,23 +405,71 @@ fn make_tree(dir: &Path, tarball: &Path) -> Result<String> {
         ],
     )?;
     let culprit = t.git(&["rev-parse", "HEAD"])?;
-    t.append_c("kernel/sys.c", "The uname helpers above copy at most __NEW_UTS_LEN + 1 bytes.")?;
-    t.commit(CAROL, "kernel/sys: note on the uname helpers", "Comment only.", &[])?;
+    t.append_c(
+        "kernel/sys.c",
+        "The uname helpers above copy at most __NEW_UTS_LEN + 1 bytes.",
+    )?;
+    t.commit(
+        CAROL,
+        "kernel/sys: note on the uname helpers",
+        "Comment only.",
+        &[],
+    )?;
     t.git(&["checkout", "-q", "master"])?;
 
-    t.append_c("fs/ext4/super.c", "Journal checksums are verified before replay.")?;
-    t.commit(DAVE, "ext4: note when journal checksums are verified", "Comment only.", &[])?;
+    t.append_c(
+        "fs/ext4/super.c",
+        "Journal checksums are verified before replay.",
+    )?;
+    t.commit(
+        DAVE,
+        "ext4: note when journal checksums are verified",
+        "Comment only.",
+        &[],
+    )?;
     t.merge("docs-next", "Merge branch 'docs-next'")?;
     t.append_c("net/ipv4/tcp.c", "tcp_poll() must not sleep.")?;
-    t.commit(BOB, "tcp: say that tcp_poll() must not sleep", "Comment only.", &[])?;
-    t.append_c("drivers/gpu/drm/drm_drv.c", "drm_dev_unplug() may be called with open files.")?;
-    t.commit(DAVE, "drm: document drm_dev_unplug() with open files", "Comment only.", &[])?;
-    t.append_c("lib/string.c", "Architectures may override any of the helpers above.")?;
-    t.commit(CAROL, "lib/string: architectures may override helpers", "Comment only.", &[])?;
-    t.append_c("sound/core/init.c", "Cards are freed once the last file is closed.")?;
-    t.commit(DAVE, "ALSA: core: when cards are freed", "Comment only.", &[])?;
+    t.commit(
+        BOB,
+        "tcp: say that tcp_poll() must not sleep",
+        "Comment only.",
+        &[],
+    )?;
+    t.append_c(
+        "drivers/gpu/drm/drm_drv.c",
+        "drm_dev_unplug() may be called with open files.",
+    )?;
+    t.commit(
+        DAVE,
+        "drm: document drm_dev_unplug() with open files",
+        "Comment only.",
+        &[],
+    )?;
+    t.append_c(
+        "lib/string.c",
+        "Architectures may override any of the helpers above.",
+    )?;
+    t.commit(
+        CAROL,
+        "lib/string: architectures may override helpers",
+        "Comment only.",
+        &[],
+    )?;
+    t.append_c(
+        "sound/core/init.c",
+        "Cards are freed once the last file is closed.",
+    )?;
+    t.commit(
+        DAVE,
+        "ALSA: core: when cards are freed",
+        "Comment only.",
+        &[],
+    )?;
     t.merge("prctl", "Merge branch 'prctl'")?;
-    t.append_c("kernel/printk/printk.c", "The console lock is not taken from NMI context.")?;
+    t.append_c(
+        "kernel/printk/printk.c",
+        "The console lock is not taken from NMI context.",
+    )?;
     t.commit(CAROL, "printk: note on NMI context", "Comment only.", &[])?;
 
     t.replace(
@@ -376,15 +481,42 @@ fn make_tree(dir: &Path, tarball: &Path) -> Result<String> {
     t.git(&["tag", "-a", &bad, "-m", &format!("Linux {}", &bad[1..])])?;
 
     // After the second release.
-    t.append_c("mm/page_alloc.c", "Watermarks are recomputed when min_free_kbytes changes.")?;
-    t.commit(CAROL, "mm/page_alloc: when watermarks are recomputed", "Comment only.", &[])?;
+    t.append_c(
+        "mm/page_alloc.c",
+        "Watermarks are recomputed when min_free_kbytes changes.",
+    )?;
+    t.commit(
+        CAROL,
+        "mm/page_alloc: when watermarks are recomputed",
+        "Comment only.",
+        &[],
+    )?;
     t.git(&["branch", "drivers-next"])?;
     t.git(&["checkout", "-q", "drivers-next"])?;
-    t.append_c("drivers/usb/core/hub.c", "Port power is switched per port where the hub supports it.")?;
-    t.commit(DAVE, "usb: hub: per-port power switching note", "Comment only.", &[])?;
-    t.append_c("drivers/gpu/drm/drm_file.c", "Events are dropped when the file is closed.")?;
-    t.commit(DAVE, "drm: file: closed files drop events", "Comment only.", &[])?;
-    t.append_c("drivers/input/input.c", "Handlers see events in registration order.")?;
+    t.append_c(
+        "drivers/usb/core/hub.c",
+        "Port power is switched per port where the hub supports it.",
+    )?;
+    t.commit(
+        DAVE,
+        "usb: hub: per-port power switching note",
+        "Comment only.",
+        &[],
+    )?;
+    t.append_c(
+        "drivers/gpu/drm/drm_file.c",
+        "Events are dropped when the file is closed.",
+    )?;
+    t.commit(
+        DAVE,
+        "drm: file: closed files drop events",
+        "Comment only.",
+        &[],
+    )?;
+    t.append_c(
+        "drivers/input/input.c",
+        "Handlers see events in registration order.",
+    )?;
     t.commit(DAVE, "Input: event order note", "Comment only.", &[])?;
     t.git(&["checkout", "-q", "master"])?;
     t.replace(
@@ -402,15 +534,42 @@ fn make_tree(dir: &Path, tarball: &Path) -> Result<String> {
         "with NULL argv: empty string added",
         "with NULL argv: added an empty string",
     )?;
-    t.commit(CAROL, "treewide: reword three rarely seen messages", "Touches init/main.c, kernel/panic.c and fs/exec.c.", &[])?;
-    t.append_txt("Documentation/admin-guide/sysrq.rst", "The sysrq key is disabled by default on some distributions.")?;
-    t.commit(ALICE, "Documentation: sysrq: default state varies", "One line.", &[])?;
+    t.commit(
+        CAROL,
+        "treewide: reword three rarely seen messages",
+        "Touches init/main.c, kernel/panic.c and fs/exec.c.",
+        &[],
+    )?;
+    t.append_txt(
+        "Documentation/admin-guide/sysrq.rst",
+        "The sysrq key is disabled by default on some distributions.",
+    )?;
+    t.commit(
+        ALICE,
+        "Documentation: sysrq: default state varies",
+        "One line.",
+        &[],
+    )?;
     t.merge("drivers-next", "Merge branch 'drivers-next'")?;
-    t.append_c("kernel/fork.c", "copy_process() is the only place a task_struct is born.")?;
+    t.append_c(
+        "kernel/fork.c",
+        "copy_process() is the only place a task_struct is born.",
+    )?;
     t.commit(CAROL, "fork: where tasks are born", "Comment only.", &[])?;
-    t.append_c("tools/perf/builtin-record.c", "The ring buffer size is rounded to a power of two.")?;
-    t.commit(BOB, "perf record: ring buffer rounding note", "Comment only.", &[])?;
-    t.append_c("kernel/sched/core.c", "The runqueue lock nests inside pi_lock.")?;
+    t.append_c(
+        "tools/perf/builtin-record.c",
+        "The ring buffer size is rounded to a power of two.",
+    )?;
+    t.commit(
+        BOB,
+        "perf record: ring buffer rounding note",
+        "Comment only.",
+        &[],
+    )?;
+    t.append_c(
+        "kernel/sched/core.c",
+        "The runqueue lock nests inside pi_lock.",
+    )?;
     t.commit(CAROL, "sched: lock nesting note", "Comment only.", &[])?;
 
     t.git(&["branch", "-q", "-D", "docs-next", "prctl", "drivers-next"])?;

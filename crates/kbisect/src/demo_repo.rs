@@ -28,7 +28,11 @@ const AUTHORS: &[(&str, &str)] = &[
 
 const PLANTED_TITLE: &str = "parse: reuse the record buffer after releasing it";
 
-const MAKEFILE: &str = "OUT ?= .\nCC ?= cc\nCFLAGS ?= -O1\n\n$(OUT)/demo: src/*.c src/*.h\n\t$(CC) $(CFLAGS) -o $(OUT)/demo src/*.c\n";
+/// The sources are named, not globbed: a new file then needs a Makefile
+/// change, which the list of files used covers. Under kbisect the build
+/// also writes that list (`$KBISECT_FILES_USED`), so a bisection that
+/// shares evidence never builds the docs-only commits.
+const MAKEFILE: &str = "OUT ?= .\nCC ?= cc\nCFLAGS ?= -O1\nSRCS = src/features.c src/main.c src/parse.c src/util.c\nHDRS = src/demo.h\n\n$(OUT)/demo: $(SRCS) $(HDRS) Makefile\n\t$(CC) $(CFLAGS) -o $(OUT)/demo $(SRCS)\n\t@if [ -n \"$$KBISECT_FILES_USED\" ]; then printf '%s\\n' Makefile $(SRCS) $(HDRS) > \"$$KBISECT_FILES_USED\"; fi\n";
 
 const HEADER: &str = "#ifndef DEMO_H\n#define DEMO_H\nint parse_record(const char *rec);\nunsigned checksum(const char *s);\nint feature_total(void);\n#endif\n";
 
@@ -185,6 +189,13 @@ fn history(seed: u64) -> Vec<Step> {
         }
     };
     take(before, &mut h);
+    // Docs-only commits right below the planted one: the search ends next
+    // to them (the culprit's parent is always tested), so their builds are
+    // the ones sharing evidence saves (folded into the last code commit).
+    h.extend([
+        Docs("docs: describe the record buffer"),
+        Docs("docs: note the separator scan"),
+    ]);
     h.push(Plant);
     take(after, &mut h);
     h.extend([

@@ -39,6 +39,14 @@ pub enum Exit {
     NotReproducible = 12,
     /// `demo`: the culprit found is not the planted one.
     DemoMissed = 13,
+    /// The strategy could not reach its confidence target within its
+    /// budget (bayes): the log and `result.json` list the top candidates
+    /// with their posteriors; nothing is claimed as the culprit.
+    Unsure = 14,
+    /// `report`: the journal ends before the bisection does (interrupted,
+    /// cut short, or re-judged by a strategy that wants evidence never
+    /// gathered); the report was written and says where it stops.
+    PartialReport = 15,
     /// Infrastructure error (VMs, a build killed for lack of memory, a full
     /// disk, a timeout, git failing): retried when run again.
     Infra = 20,
@@ -79,6 +87,7 @@ impl Exit {
             kbisect_core::OutcomeKind::Culprit => Exit::Success,
             kbisect_core::OutcomeKind::Inconclusive => Exit::Inconclusive,
             kbisect_core::OutcomeKind::Horizon => Exit::Horizon,
+            kbisect_core::OutcomeKind::Unsure => Exit::Unsure,
         }
     }
 }

@@ -44,9 +44,20 @@ pub struct RunArgs {
     /// Cause or fix (key `kind`).
     #[arg(long, value_enum)]
     pub kind: Option<KindArg>,
-    /// Search strategy: syzkaller, plain (key `strategy`).
+    /// Search strategy: bayes (the default, but for the kernel builder),
+    /// syzkaller (syzbot's rules; the kernel default), plain (key `strategy`).
     #[arg(long)]
     pub strategy: Option<String>,
+    /// After a cause bisection, build the start commit with the culprit
+    /// reverted and check the crash is gone (key `verify_revert`).
+    #[arg(long)]
+    pub verify_revert: bool,
+    /// syzkaller, plain: revisions that must have the same binary share
+    /// their evidence — a commit touching no file the build used is not
+    /// built, equal build signatures share runs (key `share_evidence`;
+    /// bayes always does).
+    #[arg(long)]
+    pub share_evidence: bool,
     /// Runs per revision (key `runs`).
     #[arg(long)]
     pub runs: Option<usize>,
@@ -95,6 +106,57 @@ pub struct RunArgs {
     /// What decides a run: crash (default) or exit-code, git bisect run's convention (key `test.verdict`).
     #[arg(long)]
     pub verdict: Option<String>,
+    /// Builder: command (default) or kernel (key `build.builder`).
+    #[arg(long)]
+    pub builder: Option<String>,
+    /// Kernel builder: gcc (default) or clang, for the toolchain table (key `build.compiler_family`).
+    #[arg(long)]
+    pub compiler_family: Option<String>,
+    /// Kernel builder: `make -jN` (key `build.jobs`; default: the number of CPUs).
+    #[arg(long)]
+    pub build_jobs: Option<usize>,
+    /// Kernel builder: the persistent build directory (key `build.dir`; default WORKDIR/kbuild).
+    #[arg(long)]
+    pub build_dir: Option<PathBuf>,
+    /// Kernel builder: use ccache, true or false (key `build.ccache`; default: when installed).
+    #[arg(long)]
+    pub ccache: Option<bool>,
+    /// Kernel builder: ccache's directory (key `build.ccache_dir`).
+    #[arg(long)]
+    pub ccache_dir: Option<PathBuf>,
+    /// Kernel builder: clean the build directory before every build (key `build.clean`).
+    #[arg(long)]
+    pub clean_builds: bool,
+    /// Kernel builder: a toolchain table extending the built-in one (key `build.toolchains`).
+    #[arg(long)]
+    pub toolchains: Option<PathBuf>,
+    /// Kernel builder: a config option to disable on every revision (key `build.disable`; repeatable).
+    #[arg(long)]
+    pub disable_config: Vec<String>,
+    /// Tester: local (default) or qemu (key `test.tester`).
+    #[arg(long)]
+    pub tester: Option<String>,
+    /// qemu: the kernel command line (key `test.cmdline`).
+    #[arg(long)]
+    pub cmdline: Option<String>,
+    /// qemu: guest memory in MiB (key `test.memory`; default 512).
+    #[arg(long)]
+    pub vm_memory: Option<u64>,
+    /// qemu: guest CPUs (key `test.cpus`; default 1).
+    #[arg(long)]
+    pub vm_cpus: Option<u32>,
+    /// qemu: VMs at once (key `test.slots`; default: --parallel).
+    #[arg(long)]
+    pub vm_slots: Option<usize>,
+    /// qemu: time from qemu's start to the basic test passing (key `test.boot_timeout`).
+    #[arg(long)]
+    pub boot_timeout: Option<String>,
+    /// qemu: how long the reproducer runs in the guest (key `test.run_time`).
+    #[arg(long)]
+    pub run_time: Option<String>,
+    /// qemu: where compiled guest programs are cached (key `test.cache_dir`; default WORKDIR/guest).
+    #[arg(long)]
+    pub guest_cache_dir: Option<PathBuf>,
     /// Reproducer file, `$KBISECT_REPRO` (key `reproducer.file`).
     #[arg(long)]
     pub reproducer: Option<PathBuf>,
@@ -106,7 +168,32 @@ pub struct RunArgs {
     pub no_progress: bool,
 }
 
+/// A builder or tester name as the job file spells it (`None`: unknown,
+/// refused by [`RunArgs::check_choices`]).
+fn parse_choice<T: serde::de::DeserializeOwned>(name: &str) -> Option<T> {
+    serde_json::from_value(serde_json::Value::String(name.to_string())).ok()
+}
+
 impl RunArgs {
+    /// Refuses a `--builder`/`--tester` name that is not known.
+    fn check_choices(&self) -> Result<(), CliError> {
+        let bad = |key: &'static str, v: &str, known: &str| kbisect_runner::JobError::Invalid {
+            key,
+            msg: format!("unknown value '{v}' (known: {known})"),
+        };
+        if let Some(b) = &self.builder
+            && parse_choice::<kbisect_runner::BuilderChoice>(b).is_none()
+        {
+            return Err(bad("build.builder", b, "command, kernel").into());
+        }
+        if let Some(t) = &self.tester
+            && parse_choice::<kbisect_runner::TesterChoice>(t).is_none()
+        {
+            return Err(bad("test.tester", t, "local, qemu").into());
+        }
+        Ok(())
+    }
+
     /// The flags as a job spec (relative paths against `cwd`).
     pub fn to_spec(&self, cwd: &Path) -> JobSpec {
         let kind = match (self.fix, self.kind) {
@@ -122,6 +209,8 @@ impl RunArgs {
             kind,
             good: (!self.good.is_empty()).then(|| self.good.clone()),
             strategy: self.strategy.clone(),
+            verify_revert: self.verify_revert.then_some(true),
+            share_evidence: self.share_evidence.then_some(true),
             runs: self.runs,
             parallel: self.parallel,
             timeout: self.timeout.clone(),
@@ -134,6 +223,14 @@ impl RunArgs {
                 hash: self.build_hash.clone(),
                 timeout: self.build_timeout.clone(),
                 compiler: self.compiler.clone(),
+                compiler_family: self.compiler_family.clone(),
+                jobs: self.build_jobs,
+                dir: self.build_dir.clone(),
+                ccache: self.ccache,
+                ccache_dir: self.ccache_dir.clone(),
+                clean: self.clean_builds.then_some(true),
+                toolchains: self.toolchains.clone(),
+                disable: (!self.disable_config.is_empty()).then(|| self.disable_config.clone()),
             }),
             test: Some(TestSpec {
                 tester: None,
@@ -143,17 +240,31 @@ impl RunArgs {
                 idle_timeout: self.idle_timeout.clone(),
                 crash_regex: self.crash_regex.clone(),
                 verdict: self.verdict.clone(),
+                cmdline: self.cmdline.clone(),
+                memory: self.vm_memory,
+                cpus: self.vm_cpus,
+                slots: self.vm_slots,
+                boot_timeout: self.boot_timeout.clone(),
+                run_time: self.run_time.clone(),
+                cache_dir: self.guest_cache_dir.clone(),
             }),
             reproducer: Some(ReproducerSpec {
                 file: self.reproducer.clone(),
             }),
         };
+        if let Some(b) = &mut spec.build {
+            b.builder = self.builder.as_deref().and_then(parse_choice);
+        }
+        if let Some(t) = &mut spec.test {
+            t.tester = self.tester.as_deref().and_then(parse_choice);
+        }
         spec.absolutize(cwd);
         spec
     }
 
     /// The job: the file's spec (if any) with the flags laid over it.
     pub fn resolve(&self) -> Result<kbisect_runner::Job, CliError> {
+        self.check_choices()?;
         let cwd =
             std::env::current_dir().map_err(|e| crate::exit::fail(crate::exit::Exit::BadJob, e))?;
         // Defaults (the repository, the work dir) live beside the job file.

@@ -86,7 +86,7 @@ fn job_file_errors() {
         &run(
             &job(
                 d.path(),
-                "start = \"HEAD\"\nruns = 1\n[test]\ncommand = \"x\"\n",
+                "start = \"HEAD\"\nruns = 1\nstrategy = \"syzkaller\"\n[test]\ncommand = \"x\"\n",
             ),
             &[],
         ),

@@ -123,10 +123,10 @@ fn a_build_timeout_is_transient_and_a_longer_timeout_resumes() {
 fn settings_that_cannot_work_are_refused() {
     let fx = fixture();
     let t = tempfile::tempdir().unwrap();
-    let out = kbisect()
-        .args(with(fx.run_args(&t.path().join("w")), "--runs", "1"))
-        .output()
-        .unwrap();
+    let mut args = with(fx.run_args(&t.path().join("w")), "--runs", "1");
+    // syzkaller's rule needs two crashed runs (bayes chooses its own runs).
+    args.extend(["--strategy".to_string(), "syzkaller".to_string()]);
+    let out = kbisect().args(args).output().unwrap();
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("runs >= 2"), "{stderr}");
@@ -412,11 +412,13 @@ fn daemons_a_test_starts_are_ended_with_it() {
         ),
     )
     .unwrap();
-    let args = with(
+    let mut args = with(
         fx.run_args(&t.path().join("w")),
         "--test",
         &format!("sh {}", script.display()),
     );
+    // Many runs, many daemons: syzkaller's 20 and 10 per revision.
+    args.extend(["--strategy".to_string(), "syzkaller".to_string()]);
     let out = kbisect().args(&args).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
     let started: Vec<i32> = std::fs::read_dir(&pids)

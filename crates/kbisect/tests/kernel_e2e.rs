@@ -31,7 +31,10 @@ fn missing() -> Option<String> {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/usr/src/linux-source-6.12.tar.xz"));
     if !tarball.is_file() {
-        return Some(format!("{} (apt-get install linux-source-6.12)", tarball.display()));
+        return Some(format!(
+            "{} (apt-get install linux-source-6.12)",
+            tarball.display()
+        ));
     }
     for tool in ["qemu-system-x86_64", "make", "gcc", "flex", "bison", "bc"] {
         let found = std::env::var_os("PATH")
@@ -56,7 +59,13 @@ fn a_real_kernel_tree_is_bisected_to_the_planted_commit() {
     let t = tempfile::tempdir().unwrap();
     let base = t.path().join("case");
     let prepared = kbisect()
-        .args(["demo", "--kernel", "--prepare", "--no-progress", "--workdir"])
+        .args([
+            "demo",
+            "--kernel",
+            "--prepare",
+            "--no-progress",
+            "--workdir",
+        ])
         .arg(&base)
         .arg("--cache-dir")
         .arg(cache_dir())

@@ -28,6 +28,10 @@ fn run(repo: &TestRepo, wd: &std::path::Path, good: Option<&str>) -> std::proces
         "--workdir".into(),
         wd.display().to_string(),
         "--no-progress".into(),
+        // git bisect's skip list and syzkaller's horizon are what is
+        // checked here (bayes answers "unsure" with posteriors instead).
+        "--strategy".into(),
+        "syzkaller".into(),
     ];
     if let Some(g) = good {
         args.extend(["--good".to_string(), g.to_string()]);

@@ -40,9 +40,17 @@ fn kill9(mut child: Child) {
     child.wait().unwrap();
 }
 
+/// The fixture's run with syzkaller's strategy: these tests count on its
+/// 20 runs on the first revision (bayes, the default, makes 2 there).
+fn syz_args(fx: &Fixture, wd: &Path) -> Vec<String> {
+    let mut a = fx.run_args(wd);
+    a.extend(["--strategy".to_string(), "syzkaller".to_string()]);
+    a
+}
+
 /// Runs to the end; returns (summary, builds, runs) of the work dir.
 fn finish(fx: &Fixture, wd: &Path) -> (Summary, usize, usize) {
-    let out = kbisect().args(fx.run_args(wd)).output().unwrap();
+    let out = kbisect().args(syz_args(fx, wd)).output().unwrap();
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -84,7 +92,7 @@ fn kill_during_build_and_during_runs_then_resume() {
     let m = tmp.path().join("marks-build");
     std::fs::create_dir_all(&m).unwrap();
     let mut child = kbisect()
-        .args(fx.run_args(&wd))
+        .args(syz_args(&fx, &wd))
         .env("MARKS", &m)
         .env("BUILD_DELAY", "0.4")
         .stdout(std::process::Stdio::null())
@@ -105,7 +113,7 @@ fn kill_during_build_and_during_runs_then_resume() {
     let m = tmp.path().join("marks-runs");
     std::fs::create_dir_all(&m).unwrap();
     let mut child = kbisect()
-        .args(fx.run_args(&wd))
+        .args(syz_args(&fx, &wd))
         .env("MARKS", &m)
         .env("RUN_DELAY", "0.15")
         .stdout(std::process::Stdio::null())
@@ -151,27 +159,28 @@ fn build_left_running_by_kill9_is_ended_on_resume() {
     let m = tmp.path().join("marks");
     std::fs::create_dir_all(&m).unwrap();
     let mut child = kbisect()
-        .args(fx.run_args(&wd))
+        .args(syz_args(&fx, &wd))
         .env("MARKS", &m)
         .env("BUILD_DELAY", "60")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    wait_for(&mut child, "the first build", || marks(&m, "build-") >= 1);
+    // The mark exists before the shell has written its pid into it: wait
+    // for the pid itself.
+    let pid_of_build = || {
+        let mark = std::fs::read_dir(&m).ok()?.next()?.ok()?.path();
+        let pid = std::fs::read_to_string(mark).ok()?.trim().to_string();
+        (!pid.is_empty()).then_some(pid)
+    };
+    wait_for(&mut child, "the first build", || pid_of_build().is_some());
     kill9(child);
-    let mark = std::fs::read_dir(&m)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    let pid = std::fs::read_to_string(mark).unwrap().trim().to_string();
+    let pid = pid_of_build().unwrap();
     assert!(
         alive(&pid),
         "the orphaned build should still run after kill -9"
     );
-    let out = kbisect().args(fx.run_args(&wd)).output().unwrap();
+    let out = kbisect().args(syz_args(&fx, &wd)).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("ended 1 process group"), "{stderr}");
@@ -184,7 +193,7 @@ fn second_process_on_the_same_workdir_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let wd = tmp.path().join("w");
     let mut first = kbisect()
-        .args(fx.run_args(&wd))
+        .args(syz_args(&fx, &wd))
         .env("BUILD_DELAY", "5")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -194,7 +203,7 @@ fn second_process_on_the_same_workdir_is_refused() {
     wait_for(&mut first, "the lock", || {
         std::fs::read_to_string(wd.join("lock")).is_ok_and(|s| s.trim() == pid.to_string())
     });
-    let out = kbisect().args(fx.run_args(&wd)).output().unwrap();
+    let out = kbisect().args(syz_args(&fx, &wd)).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(8), "{stderr}");
     assert!(
@@ -214,7 +223,7 @@ fn ctrl_c_stops_the_children_and_leaves_a_resumable_work_dir() {
     let m = tmp.path().join("marks");
     std::fs::create_dir_all(&m).unwrap();
     let mut child = kbisect()
-        .args(fx.run_args(&wd))
+        .args(syz_args(&fx, &wd))
         .env("MARKS", &m)
         .env("RUN_DELAY", "2")
         .stdout(std::process::Stdio::null())

@@ -12,7 +12,10 @@ fn flag_only_run_finds_the_culprit_and_writes_its_outputs() {
     std::fs::write(fx.repo.path().join("state"), "local edit\n").unwrap();
     let work = tempfile::tempdir().unwrap();
     let wd = work.path().join("w");
-    let out = kbisect().args(fx.run_args(&wd)).output().unwrap();
+    // The run counts below are syzkaller's (20 on the start commit).
+    let mut args = fx.run_args(&wd);
+    args.extend(["--strategy".to_string(), "syzkaller".to_string()]);
+    let out = kbisect().args(args).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
@@ -35,7 +38,7 @@ fn flag_only_run_finds_the_culprit_and_writes_its_outputs() {
     let log = std::fs::read_to_string(wd.join("bisect.log")).unwrap();
     assert!(log.contains("first bad commit:"), "{log}");
     let r = read_json(&wd.join("result.json"));
-    assert_eq!(r["schema"], 2);
+    assert_eq!(r["schema"], 3);
     assert_eq!(r["kind"], "culprit");
     assert_eq!(r["culprits"][0]["commit"], fx.culprit.as_str());
     assert_eq!(r["culprits"][0]["title"], "frob: plant the bug");
@@ -71,7 +74,7 @@ fn job_file_with_flag_override() {
     std::fs::write(
         &job,
         format!(
-            "repo = {:?}\nstart = \"master\"\ngood = [\"v1.0\"]\nruns = 4\nparallel = 3\nworkdir = \"wd\"\n\n[build]\ncommand = {:?}\n\n[test]\ncommand = {:?}\ntimeout = \"20s\"\n",
+            "repo = {:?}\nstart = \"master\"\ngood = [\"v1.0\"]\nruns = 4\nparallel = 3\nstrategy = \"syzkaller\"\nworkdir = \"wd\"\n\n[build]\ncommand = {:?}\n\n[test]\ncommand = {:?}\ntimeout = \"20s\"\n",
             fx.repo.path().display().to_string(),
             fx.script("build.sh"),
             fx.script("repro.sh")

@@ -4,7 +4,7 @@
 //! every strategy shares: the current config, the crash being bisected, the
 //! time spent, and the evidence so far.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -13,10 +13,16 @@ use kbisect_git::{Commit, CommitId};
 
 use crate::BisectConfig;
 use crate::error::{EngineError, InfraError};
-use crate::events::{Event, EventSink};
+use crate::events::{Event, EventSink, FoldReason};
 use crate::model::{BuildConfig, BuildOutcome, Crash, RunOutcome, RunResult};
 use crate::result::{Purpose, ResultReport, RevisionEvidence};
 use crate::seams::{BuildRequest, Builder, BuilderKind, RunJob, TestRequest, Tester, Vcs};
+use crate::strategy::StrategyKind;
+
+/// How far back along first parents a build looks for a built ancestor
+/// with the same binary (with shared evidence on): far enough for runs of
+/// docs-only commits, short enough that a walk costs little next to a build.
+const FOLD_WALK: usize = 256;
 
 /// The crash being bisected, as the start commit showed it.
 #[derive(Clone, Debug, Default)]
@@ -56,6 +62,15 @@ pub struct Context<'a> {
     order: Vec<CommitId>,
     /// Requests made so far per (commit, config hash): names runs for the journal.
     occurrences: HashMap<(CommitId, String), usize>,
+    /// Commits folded into another's binary (never built).
+    never_built: std::collections::BTreeSet<CommitId>,
+    /// Shared evidence: commits already said to be folded (one event each).
+    folded: HashSet<CommitId>,
+    /// Shared evidence: the commit that really built a folded commit's binary.
+    binary_owner: HashMap<CommitId, CommitId>,
+    /// Shared evidence: each walked commit's first parent and changed paths,
+    /// so walks that cross the same commits ask git once.
+    walked: HashMap<CommitId, (Option<CommitId>, Vec<String>)>,
 }
 
 impl<'a> Context<'a> {
@@ -84,7 +99,152 @@ impl<'a> Context<'a> {
             latest: HashMap::new(),
             order: Vec::new(),
             occurrences: HashMap::new(),
+            never_built: Default::default(),
+            folded: HashSet::new(),
+            binary_owner: HashMap::new(),
+            walked: HashMap::new(),
         }
+    }
+
+    /// Whether revisions share evidence here: the job asked for it, and
+    /// the strategy does not already share within its own search (bayes).
+    fn sharing(&self) -> bool {
+        self.cfg.share_evidence && self.cfg.strategy != StrategyKind::Bayes
+    }
+
+    /// Whether a build for `purpose` may be folded into a built ancestor's.
+    /// Bayes folds within its search, but the culprit's parent built for
+    /// the no-op check is asked for after it, and it is often a commit the
+    /// search folded (so it has no record): building it would undo the
+    /// saving, so bayes's sharing covers that build too.
+    fn folding(&self, purpose: &Purpose) -> bool {
+        self.sharing()
+            || (self.cfg.strategy == StrategyKind::Bayes && *purpose == Purpose::ParentBuild)
+    }
+
+    /// A walked commit's first parent and the paths it changes (cached).
+    fn walk_step(&mut self, id: &CommitId) -> Result<(Option<CommitId>, Vec<String>), EngineError> {
+        if let Some(x) = self.walked.get(id) {
+            return Ok(x.clone());
+        }
+        let parent = self.vcs.commit(id)?.parents.first().cloned();
+        let changed = self.vcs.changed_files(id)?;
+        self.walked
+            .insert(id.clone(), (parent.clone(), changed.clone()));
+        Ok((parent, changed))
+    }
+
+    /// The record whose build `commit` must share: that of the nearest
+    /// first-parent ancestor built (with the current config) in this
+    /// bisection such that no path changed on the way there may change
+    /// what that build produced. The walk stops once every build so far
+    /// could be changed by the paths gathered: none further up can match.
+    fn fold_target(&mut self, commit: &Commit) -> Result<Option<usize>, EngineError> {
+        let hash = self.config.hash();
+        let mut built: HashMap<CommitId, usize> = HashMap::new();
+        for (i, e) in self.evidence.iter().enumerate() {
+            if e.config_hash == hash && e.build.built().is_some() {
+                built.entry(e.commit.clone()).or_insert(i);
+            }
+        }
+        if built.is_empty() {
+            return Ok(None);
+        }
+        let mut paths: BTreeSet<String> = BTreeSet::new();
+        let mut cur = commit.id.clone();
+        let mut parent = commit.parents.first().cloned();
+        for _ in 0..FOLD_WALK {
+            paths.extend(self.walk_step(&cur)?.1);
+            let Some(p) = parent else {
+                return Ok(None);
+            };
+            let list: Vec<String> = paths.iter().cloned().collect();
+            let changes = |i: usize| {
+                self.evidence[i]
+                    .build
+                    .built()
+                    .is_none_or(|b| self.may_change_binary(b, &list))
+            };
+            if let Some(&i) = built.get(&p)
+                && !changes(i)
+            {
+                return Ok(Some(i));
+            }
+            if built.values().all(|&i| changes(i)) {
+                return Ok(None);
+            }
+            parent = self.walk_step(&p)?.0;
+            cur = p;
+        }
+        Ok(None)
+    }
+
+    /// With shared evidence on: `commit` folded into an ancestor's build
+    /// (see [`Self::fold_target`]), as the record [`Self::build`] returns.
+    fn folded_build(
+        &mut self,
+        commit: &Commit,
+        purpose: &Purpose,
+        compiler: &Option<String>,
+    ) -> Result<Option<RevisionEvidence>, EngineError> {
+        if !self.folding(purpose) {
+            return Ok(None);
+        }
+        let Some(i) = self.fold_target(commit)? else {
+            return Ok(None);
+        };
+        let built_by = self.evidence[i].commit.clone();
+        let owner = self
+            .binary_owner
+            .get(&built_by)
+            .cloned()
+            .unwrap_or(built_by);
+        let mut outcome = self.evidence[i].build.clone();
+        // Nothing was built: the time belongs to the owner's build.
+        if let BuildOutcome::Built(b) = &mut outcome {
+            b.duration = Duration::ZERO;
+        }
+        self.folded.insert(commit.id.clone());
+        self.binary_owner.insert(commit.id.clone(), owner.clone());
+        self.emit(Event::Folded {
+            commit: commit.id.clone(),
+            into: owner,
+            reason: FoldReason::FilesUnused,
+        });
+        self.emit(Event::Built {
+            commit: commit.id.clone(),
+            signature: outcome.signature().cloned(),
+            error: None,
+            duration: Duration::ZERO,
+        });
+        Ok(Some(RevisionEvidence::built(
+            commit,
+            purpose.clone(),
+            self.config.hash(),
+            compiler.clone(),
+            outcome,
+        )))
+    }
+
+    /// With shared evidence on: the recorded runs a revision not run yet
+    /// may take as its own — those of the earlier revision with its
+    /// signature (same config) that has the most runs.
+    fn shared_runs(&self, rev: &RevisionEvidence) -> Option<(CommitId, Vec<RunResult>)> {
+        if !self.sharing() || !rev.runs.is_empty() {
+            return None;
+        }
+        let sig = rev.signature()?;
+        let mut best: Option<&RevisionEvidence> = None;
+        for e in &self.evidence {
+            if e.commit != rev.commit
+                && e.config_hash == rev.config_hash
+                && e.signature() == Some(sig)
+                && e.runs.len() > best.map_or(0, |b| b.runs.len())
+            {
+                best = Some(e);
+            }
+        }
+        best.map(|e| (e.commit.clone(), e.runs.clone()))
     }
 
     /// The bisection's settings.
@@ -97,6 +257,14 @@ impl<'a> Context<'a> {
         self.vcs
     }
 
+    /// Whether a commit changing any of `paths` could change what `build`
+    /// produced (see [`Builder::may_change_binary`]).
+    pub fn may_change_binary(&self, build: &crate::model::Build, paths: &[String]) -> bool {
+        paths
+            .iter()
+            .any(|p| self.builder.may_change_binary(build, p))
+    }
+
     /// The builder's kind (for strategies that word things differently).
     pub fn builder_kind(&self) -> BuilderKind {
         self.builder.kind()
@@ -104,7 +272,21 @@ impl<'a> Context<'a> {
 
     /// Tells the world.
     pub fn emit(&mut self, e: Event) {
+        if let Event::Folded {
+            commit,
+            reason: FoldReason::FilesUnused,
+            ..
+        } = &e
+        {
+            self.never_built.insert(commit.clone());
+        }
         self.events.event(&e);
+    }
+
+    /// Commits folded into another's binary instead of being built: the
+    /// builds shared evidence saved.
+    pub fn builds_saved(&self) -> usize {
+        self.never_built.len()
     }
 
     /// The crash being bisected.
@@ -169,6 +351,9 @@ impl<'a> Context<'a> {
             title: commit.title.clone(),
             compiler: compiler.clone(),
         });
+        if let Some(rev) = self.folded_build(commit, &purpose, &compiler)? {
+            return Ok(rev);
+        }
         let out_dir = self.out_dir(&commit.id);
         let outcome = self.builder.build(&BuildRequest {
             commit,
@@ -220,19 +405,39 @@ impl<'a> Context<'a> {
             }
             commits.push(commit);
         }
+        let sharing = self.sharing();
         let mut plan = Vec::with_capacity(batch.len());
-        for (rev, runs) in batch.iter() {
+        for (rev, runs) in batch.iter_mut() {
             let key = (rev.commit.clone(), rev.config_hash.clone());
+            // Taken even when every run is shared, so a request's runs are
+            // named the same whether or not an earlier one shared them.
             let occurrence = *self.occurrences.get(&key).unwrap_or(&0);
             self.occurrences.insert(key, occurrence + 1);
             if rev.runs.is_empty() {
                 self.revisions_tested += 1;
             }
-            plan.push((occurrence, *runs, self.out_dir(&rev.commit)));
-            self.emit(Event::RunsStarted {
-                commit: rev.commit.clone(),
-                runs: *runs,
-            });
+            let mut todo = *runs;
+            if let Some((from, shared)) = self.shared_runs(rev) {
+                let n = shared.len().min(todo);
+                rev.runs.extend(shared.into_iter().take(n));
+                todo -= n;
+                if self.folded.insert(rev.commit.clone()) {
+                    let into = self.binary_owner.get(&from).cloned().unwrap_or(from);
+                    self.binary_owner.insert(rev.commit.clone(), into.clone());
+                    self.emit(Event::Folded {
+                        commit: rev.commit.clone(),
+                        into,
+                        reason: FoldReason::SameSignature,
+                    });
+                }
+            }
+            plan.push((occurrence, todo, self.out_dir(&rev.commit)));
+            if !sharing || todo > 0 {
+                self.emit(Event::RunsStarted {
+                    commit: rev.commit.clone(),
+                    runs: todo,
+                });
+            }
         }
         let t0 = Instant::now();
         let mut got: Vec<Vec<Option<RunResult>>> =
@@ -262,16 +467,21 @@ impl<'a> Context<'a> {
                 .collect();
             let only: Vec<RunJob<'_>> = jobs.iter().map(|(_, j)| *j).collect();
             let events = &mut *self.events;
-            self.tester.run(&only, &mut |pos, result| {
-                let (r, job) = &jobs[pos];
-                events.event(&Event::RunFinished {
-                    commit: job.request.commit.id.clone(),
-                    index: job.index,
-                    result: result.clone(),
-                });
-                got[*r][job.index] = Some(result);
+            if sharing && only.is_empty() {
+                // Every run was shared: nothing to hand the tester.
                 Ok(())
-            })
+            } else {
+                self.tester.run(&only, &mut |pos, result| {
+                    let (r, job) = &jobs[pos];
+                    events.event(&Event::RunFinished {
+                        commit: job.request.commit.id.clone(),
+                        index: job.index,
+                        result: result.clone(),
+                    });
+                    got[*r][job.index] = Some(result);
+                    Ok(())
+                })
+            }
         };
         let elapsed = t0.elapsed();
         self.test_time += elapsed;

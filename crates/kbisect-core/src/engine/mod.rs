@@ -10,6 +10,7 @@ mod context;
 mod guard;
 mod judge;
 mod range;
+mod revert;
 mod search;
 mod start;
 
@@ -53,10 +54,25 @@ pub struct BisectConfig {
     pub tag_scheme: Option<String>,
     /// Runs per revision (the strategy decides what it does with it).
     pub runs: usize,
+    /// Runs the tester makes at the same time (a strategy that batches runs
+    /// across revisions fills this many slots).
+    pub parallel: usize,
+    /// The confidence target of strategies that keep one (bayes: the
+    /// culprit's posterior to reach before stopping); others ignore it.
+    pub confidence: f64,
     /// The overall time limit.
     pub timeout: Option<Duration>,
     /// The strategy.
     pub strategy: StrategyKind,
+    /// After a cause bisection names one culprit: build the start commit
+    /// with it reverted and check the crash is gone.
+    pub verify_revert: bool,
+    /// Share evidence between revisions that must have the same binary
+    /// (syzkaller and plain; bayes always does): a commit whose changes,
+    /// back to a built first-parent ancestor, touch no file that build
+    /// used is not built, and a revision whose signature equals an earlier
+    /// one's reuses its runs. Off, the strategies keep their exact rules.
+    pub share_evidence: bool,
     /// Where builds put their artifacts: `<artifacts>/<commit>/<config hash>/`.
     pub artifacts: PathBuf,
 }
@@ -77,8 +93,12 @@ impl BisectConfig {
             compiler_horizon: None,
             tag_scheme: None,
             runs: 10,
+            parallel: 10,
+            confidence: 0.95,
             timeout: None,
             strategy: StrategyKind::Syzkaller,
+            verify_revert: false,
+            share_evidence: false,
             artifacts: std::env::temp_dir().join("kbisect-artifacts"),
         }
     }
@@ -157,6 +177,7 @@ impl<'a> Engine<'a> {
             r.total_time = self.cx.started.elapsed();
             (r.build_time, r.test_time) = self.cx.times();
             r.revisions_tested = self.cx.revisions_tested();
+            r.builds_saved = self.cx.builds_saved();
             self.strategy.conclude(&mut r);
             r.evidence = self.cx.take_evidence();
             r
@@ -199,6 +220,9 @@ impl<'a> Engine<'a> {
         let mut res = self.result(OutcomeKind::Culprit);
         if commits.len() == 1 {
             self.judge_culprit(&commits[0], &mut res)?;
+            if self.cx.cfg.verify_revert && !self.cx.cfg.fix {
+                res.revert = Some(self.check_revert(&start, &commits[0])?);
+            }
         } else {
             res.kind = OutcomeKind::Inconclusive;
         }
@@ -226,7 +250,12 @@ impl<'a> Engine<'a> {
             confidence: 1.0,
             flaky: false,
             repro_chance: 1.0,
+            runner_up: None,
+            candidates: Vec::new(),
+            verification: None,
+            revert: None,
             revisions_tested: self.cx.revisions_tested(),
+            builds_saved: self.cx.builds_saved(),
             build_time,
             test_time,
             total_time: self.cx.started.elapsed(),

@@ -7,9 +7,11 @@
 //! (syzkaller's verdict rule), [`crate::engine::dag_search`] (the logged
 //! `git bisect` loop) and [`crate::engine::fix_guard`].
 
+pub mod bayes;
 mod plain;
 mod syzkaller;
 
+pub use bayes::Bayes;
 pub use plain::Plain;
 pub use syzkaller::Syzkaller;
 
@@ -29,17 +31,25 @@ pub enum StrategyKind {
     Syzkaller,
     /// `git bisect run`: one run per revision, any crash is bad.
     Plain,
+    /// A posterior over the culprit with flaky runs and unrelated crashes
+    /// modelled, runs chosen by information per cost, culprit verified.
+    Bayes,
 }
 
 impl StrategyKind {
     /// Every strategy, for help texts and errors.
-    pub const ALL: &'static [StrategyKind] = &[StrategyKind::Syzkaller, StrategyKind::Plain];
+    pub const ALL: &'static [StrategyKind] = &[
+        StrategyKind::Syzkaller,
+        StrategyKind::Plain,
+        StrategyKind::Bayes,
+    ];
 
     /// The name in job files, flags and logs.
     pub fn name(self) -> &'static str {
         match self {
             StrategyKind::Syzkaller => "syzkaller",
             StrategyKind::Plain => "plain",
+            StrategyKind::Bayes => "bayes",
         }
     }
 
@@ -49,11 +59,12 @@ impl StrategyKind {
     }
 
     /// The fewest runs per revision with which the strategy can ever judge
-    /// a revision bad (syzkaller's rule wants two crashed runs).
+    /// a revision bad (syzkaller's rule wants two crashed runs; bayes
+    /// chooses its runs itself and ignores the setting).
     pub fn min_runs(self) -> usize {
         match self {
             StrategyKind::Syzkaller => 2,
-            StrategyKind::Plain => 1,
+            StrategyKind::Plain | StrategyKind::Bayes => 1,
         }
     }
 
@@ -62,6 +73,7 @@ impl StrategyKind {
         match self {
             StrategyKind::Syzkaller => Box::new(Syzkaller::default()),
             StrategyKind::Plain => Box::new(Plain),
+            StrategyKind::Bayes => Box::new(Bayes::default()),
         }
     }
 }

@@ -215,6 +215,41 @@ impl Report {
                     "Verification failed: re-running the culprit and its parent did not decide both of them at the confidence target (see the table).".into(),
                 );
             }
+            if let Some(c) = &r.revert {
+                let base = c.base.short();
+                match c.outcome {
+                    kbisect_core::RevertOutcome::StillCrashes => push(
+                        "revert",
+                        true,
+                        format!(
+                            "The start commit {base} with the culprit reverted still crashes ({}/{} runs): the culprit is not (only) what broke it.",
+                            c.crashed, c.runs
+                        ),
+                    ),
+                    kbisect_core::RevertOutcome::Gone => push(
+                        "revert",
+                        false,
+                        format!(
+                            "The start commit {base} with the culprit reverted does not crash (0/{} runs).",
+                            c.runs
+                        ),
+                    ),
+                    kbisect_core::RevertOutcome::DoesNotApply => push(
+                        "revert",
+                        false,
+                        format!(
+                            "The culprit does not revert cleanly on the start commit {base}: not checked."
+                        ),
+                    ),
+                    kbisect_core::RevertOutcome::Undecided => push(
+                        "revert",
+                        false,
+                        format!(
+                            "The start commit {base} with the culprit reverted did not build or its runs decided nothing."
+                        ),
+                    ),
+                }
+            }
         }
         let unrelated = unrelated_crashes(self);
         if !unrelated.is_empty() {

@@ -77,6 +77,9 @@ pub struct JobView {
     /// The strategy's name.
     #[serde(default)]
     pub strategy: Option<String>,
+    /// Revisions with the same binary shared their evidence.
+    #[serde(default)]
+    pub share_evidence: bool,
     /// Runs per revision.
     #[serde(default = "default_runs")]
     pub runs: usize,
@@ -168,6 +171,9 @@ impl JobView {
         // bisection had does not apply to it.
         cfg.timeout = None;
         cfg.strategy = self.strategy(journal)?;
+        // The replay must fold and share as the bisection did, or it asks
+        // for builds and runs the journal does not hold.
+        cfg.share_evidence = self.share_evidence;
         cfg.artifacts = artifacts;
         cfg.tag_scheme = Some(self.scheme(journal)?.describe());
         Ok(cfg)

@@ -426,4 +426,13 @@ impl Vcs for ReadOnlyVcs {
     fn changed_files(&self, id: &CommitId) -> Result<Vec<String>, GitError> {
         self.inner.changed_files(id)
     }
+    fn revert_onto(
+        &self,
+        base: &CommitId,
+        commit: &CommitId,
+    ) -> Result<Option<CommitId>, GitError> {
+        // The run made this commit already: making it again only writes
+        // the same objects (content-addressed) and moves no ref.
+        self.inner.revert_onto(base, commit)
+    }
 }

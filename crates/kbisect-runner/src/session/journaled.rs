@@ -49,6 +49,10 @@ impl Builder for JournaledBuilder<'_> {
         self.inner.compiler_id(commit)
     }
 
+    fn may_change_binary(&self, build: &kbisect_core::Build, path: &str) -> bool {
+        self.inner.may_change_binary(build, path)
+    }
+
     fn build(&mut self, req: &BuildRequest<'_>) -> Result<BuildOutcome, InfraError> {
         let s = self.session;
         let key = (req.commit.id.to_string(), req.config.hash());
