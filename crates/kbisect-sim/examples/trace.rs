@@ -5,7 +5,13 @@ use kbisect_sim::{Cell, History, Prepared, SimConfig, Strat};
 
 fn main() {
     let a: Vec<String> = std::env::args().collect();
-    let h = History::load(std::path::Path::new("/work/shared/dags/git-history.dag.gz")).unwrap();
+    // `$KBISECT_SHARED`, else `../shared` beside the repository.
+    let shared = std::env::var_os("KBISECT_SHARED")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
+        });
+    let h = History::load(&shared.join("dags/git-history.dag.gz")).unwrap();
     let range = h.range(&a[1]).unwrap();
     let cell = Cell {
         p: a[2].parse().unwrap(),
