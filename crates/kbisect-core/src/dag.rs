@@ -173,63 +173,7 @@ impl DagBisect {
             .rev()
             .filter(|&i| cand[i as usize])
             .collect();
-        let halfway = |w: usize| {
-            let diff = 2 * w as i64 - nr as i64;
-            (-1..=1).contains(&diff) || diff.unsigned_abs() < (nr / 1024) as u64
-        };
-        let cparents = |i: u32| {
-            self.parents[i as usize]
-                .iter()
-                .filter(|p| cand[**p as usize])
-                .count()
-        };
-        let mut known = vec![false; self.commits.len()];
-        for &i in &list {
-            if cparents(i) == 0 {
-                known[i as usize] = true;
-            }
-        }
-        for &i in &list {
-            if cparents(i) >= 2 {
-                known[i as usize] = true;
-                if halfway(weights.get(i as usize)) {
-                    return i;
-                }
-            }
-        }
-        let mut counted = list.iter().filter(|&&i| known[i as usize]).count();
-        while counted < list.len() {
-            let before = counted;
-            for &i in &list {
-                let iu = i as usize;
-                if known[iu]
-                    || !self.parents[iu]
-                        .iter()
-                        .any(|p| cand[*p as usize] && known[*p as usize])
-                {
-                    continue;
-                }
-                known[iu] = true;
-                counted += 1;
-                if halfway(weights.get(iu)) {
-                    return i;
-                }
-            }
-            if counted == before {
-                break; // cannot happen in a DAG; do not spin
-            }
-        }
-        let mut best = (0usize, list.first().copied().unwrap_or(self.bad));
-        let mut best_dist = None;
-        for &i in &list {
-            let w = weights.get(i as usize);
-            let d = w.min(nr - w);
-            if best_dist.is_none_or(|b| d > b) {
-                best_dist = Some(d);
-                best = (d, i);
-            }
-        }
-        best.1
+        git_halfway(&self.parents, cand, &list, nr, |i| weights.get(i), self.bad)
     }
 
     /// With skipped revisions git sorts every candidate by distance (ties by
@@ -330,13 +274,93 @@ impl Weights {
     }
 }
 
+/// git's bisect.c choice (do_find_bisection) over `list`, the candidates
+/// oldest first: the first merge, then the first commit of a strand (in
+/// the order their weights become known), whose weight (`weight(i)`: its
+/// ancestors among the `nr` candidates) is approximately halfway wins;
+/// otherwise the first with the best distance (`fallback` when `list` is
+/// empty). `DagBisect` and the bayes strategy's index port share it, so
+/// they cannot drift apart.
+pub(crate) fn git_halfway(
+    parents: &[Vec<u32>],
+    cand: &[bool],
+    list: &[u32],
+    nr: usize,
+    weight: impl Fn(usize) -> usize,
+    fallback: u32,
+) -> u32 {
+    let halfway = |w: usize| {
+        let diff = 2 * w as i64 - nr as i64;
+        (-1..=1).contains(&diff) || diff.unsigned_abs() < (nr / 1024) as u64
+    };
+    let cparents = |i: u32| {
+        parents[i as usize]
+            .iter()
+            .filter(|p| cand[**p as usize])
+            .count()
+    };
+    let mut known = vec![false; parents.len()];
+    for &i in list {
+        if cparents(i) == 0 {
+            known[i as usize] = true;
+        }
+    }
+    for &i in list {
+        if cparents(i) >= 2 {
+            known[i as usize] = true;
+            if halfway(weight(i as usize)) {
+                return i;
+            }
+        }
+    }
+    let mut counted = list.iter().filter(|&&i| known[i as usize]).count();
+    while counted < list.len() {
+        let before = counted;
+        for &i in list {
+            let iu = i as usize;
+            if known[iu]
+                || !parents[iu]
+                    .iter()
+                    .any(|p| cand[*p as usize] && known[*p as usize])
+            {
+                continue;
+            }
+            known[iu] = true;
+            counted += 1;
+            if halfway(weight(iu)) {
+                return i;
+            }
+        }
+        if counted == before {
+            break; // cannot happen in a DAG; do not spin
+        }
+    }
+    let mut best = list.first().copied().unwrap_or(fallback);
+    let mut best_dist = None;
+    for &i in list {
+        let w = weight(i as usize);
+        let d = w.min(nr - w);
+        if best_dist.is_none_or(|b| d > b) {
+            best_dist = Some(d);
+            best = i;
+        }
+    }
+    best
+}
+
 /// Parents before children; ties in DAG order, so the order is deterministic.
 fn topo_order(parents: &[Vec<u32>]) -> Vec<u32> {
+    topo_order_from(parents, (0..parents.len() as u32).rev())
+}
+
+/// Parents before children, depth first from each of `roots` in turn
+/// (every node must be reachable from them; the order is deterministic).
+pub(crate) fn topo_order_from(parents: &[Vec<u32>], roots: impl Iterator<Item = u32>) -> Vec<u32> {
     let n = parents.len();
     let mut state = vec![0u8; n]; // 0 new, 1 on stack, 2 done
     let mut out = Vec::with_capacity(n);
     let mut stack: Vec<(u32, usize)> = Vec::new();
-    for root in (0..n as u32).rev() {
+    for root in roots {
         if state[root as usize] != 0 {
             continue;
         }

@@ -242,6 +242,15 @@ pub struct ResultReport {
 }
 
 impl ResultReport {
+    /// `failed testing reproducer on H`: the revision's runs decided nothing.
+    pub fn untested(commit: &CommitId) -> Self {
+        ResultReport {
+            title: format!("failed testing reproducer on {commit}"),
+            crash_type: CrashType::Unknown,
+            text: String::new(),
+        }
+    }
+
     /// The report of a crash.
     pub fn of_crash(c: &Crash) -> Self {
         ResultReport {

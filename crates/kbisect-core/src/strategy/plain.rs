@@ -11,7 +11,6 @@ use crate::engine::{Context, count_runs, dag_search};
 use crate::error::EngineError;
 use crate::events::Event;
 use crate::result::{BisectResult, Purpose, ResultReport, RevisionEvidence};
-use kbisect_crash::CrashType;
 
 /// The plain strategy (stateless).
 #[derive(Debug, Clone, Copy, Default)]
@@ -55,11 +54,7 @@ impl Strategy for Plain {
             rev.report = Some(ResultReport::of_crash(c));
             rev.bad_ratio = 1.0;
         } else if verdict == Verdict::Skip {
-            rev.report = Some(ResultReport {
-                title: format!("failed testing reproducer on {}", rev.commit),
-                crash_type: CrashType::Unknown,
-                text: String::new(),
-            });
+            rev.report = Some(ResultReport::untested(&rev.commit));
         }
         rev.verdict = Some(verdict);
         cx.emit(Event::Verdict {

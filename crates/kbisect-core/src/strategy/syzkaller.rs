@@ -13,7 +13,6 @@ use crate::events::Event;
 use crate::representative;
 use crate::result::{BisectResult, Purpose, ResultReport, RevisionEvidence};
 use crate::verdict::{Decision, RunCounts, decide};
-use kbisect_crash::CrashType;
 
 /// A flaky reproducer crashes in fewer than half of its runs.
 const FLAKY_THRESHOLD: f64 = 0.5;
@@ -93,11 +92,7 @@ impl Syzkaller {
                     want_total: counts.total / 2,
                     usable: counts.good + counts.bad,
                 });
-                rev.report = Some(ResultReport {
-                    title: format!("failed testing reproducer on {}", rev.commit),
-                    crash_type: CrashType::Unknown,
-                    text: String::new(),
-                });
+                rev.report = Some(ResultReport::untested(&rev.commit));
             }
             Verdict::Bad => {}
         }

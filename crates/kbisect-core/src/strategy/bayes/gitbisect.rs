@@ -99,70 +99,12 @@ impl GitBisect {
     }
 }
 
-/// git's bisect.c choice: walking oldest first, the first merge, then the
-/// first commit of a strand, that is approximately halfway; otherwise the
-/// first with the best distance.
+/// git's bisect.c choice on the range's indices (oldest first already).
 fn git_choice(dag: &RangeDag, cand: &[bool], nr: usize, w: &[u32], bad: u32) -> u32 {
     let list: Vec<u32> = (0..dag.len() as u32)
         .filter(|&i| cand[i as usize])
         .collect();
-    let halfway = |x: u32| {
-        let diff = 2 * x as i64 - nr as i64;
-        (-1..=1).contains(&diff) || diff.unsigned_abs() < (nr / 1024) as u64
-    };
-    let cparents = |i: u32| {
-        dag.parents[i as usize]
-            .iter()
-            .filter(|p| cand[**p as usize])
-            .count()
-    };
-    let mut known = vec![false; dag.len()];
-    for &i in &list {
-        if cparents(i) == 0 {
-            known[i as usize] = true;
-        }
-    }
-    for &i in &list {
-        if cparents(i) >= 2 {
-            known[i as usize] = true;
-            if halfway(w[i as usize]) {
-                return i;
-            }
-        }
-    }
-    let mut counted = list.iter().filter(|&&i| known[i as usize]).count();
-    while counted < list.len() {
-        let before = counted;
-        for &i in &list {
-            let iu = i as usize;
-            if known[iu]
-                || !dag.parents[iu]
-                    .iter()
-                    .any(|p| cand[*p as usize] && known[*p as usize])
-            {
-                continue;
-            }
-            known[iu] = true;
-            counted += 1;
-            if halfway(w[iu]) {
-                return i;
-            }
-        }
-        if counted == before {
-            break;
-        }
-    }
-    let mut best = list.first().copied().unwrap_or(bad);
-    let mut best_dist = None;
-    for &i in &list {
-        let x = w[i as usize] as usize;
-        let d = x.min(nr - x);
-        if best_dist.is_none_or(|b| d > b) {
-            best_dist = Some(d);
-            best = i;
-        }
-    }
-    best
+    crate::dag::git_halfway(&dag.parents, cand, &list, nr, |i| w[i] as usize, bad)
 }
 
 #[cfg(test)]

@@ -44,7 +44,7 @@ impl Range {
         let order: Vec<u32> = if reversed_ok {
             (0..n as u32).rev().collect()
         } else {
-            topo_order(&dag.parents)
+            crate::dag::topo_order_from(&dag.parents, 0..dag.parents.len() as u32)
         };
         let mut pos = vec![0u32; n];
         for (i, &k) in order.iter().enumerate() {
@@ -78,36 +78,6 @@ impl Range {
     pub(super) fn index(&self, id: &CommitId) -> Option<u32> {
         self.index.get(id).copied()
     }
-}
-
-/// Parents before children (depth first from the newest), deterministic.
-fn topo_order(parents: &[Vec<u32>]) -> Vec<u32> {
-    let n = parents.len();
-    let mut state = vec![0u8; n];
-    let mut out = Vec::with_capacity(n);
-    let mut stack: Vec<(u32, usize)> = Vec::new();
-    for root in 0..n as u32 {
-        if state[root as usize] != 0 {
-            continue;
-        }
-        stack.push((root, 0));
-        state[root as usize] = 1;
-        while let Some((node, next)) = stack.last_mut() {
-            let nu = *node as usize;
-            if let Some(&p) = parents[nu].get(*next) {
-                *next += 1;
-                if state[p as usize] == 0 {
-                    state[p as usize] = 1;
-                    stack.push((p, 0));
-                }
-            } else {
-                state[nu] = 2;
-                out.push(*node);
-                stack.pop();
-            }
-        }
-    }
-    out
 }
 
 /// Rounds of runs made again when a revision's runs told nothing.

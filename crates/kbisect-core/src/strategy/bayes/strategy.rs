@@ -18,7 +18,6 @@
 //! its runs say otherwise overwhelmingly (one clean run suffices; a
 //! matching crash makes it run until decided).
 
-use kbisect_crash::CrashType;
 use kbisect_git::{Commit, CommitId};
 
 use super::machine::BayesConfig;
@@ -338,11 +337,7 @@ pub(super) fn set_crash(cx: &mut Context<'_>, rev: &mut RevisionEvidence, crashe
 
 /// The note of a revision that could not be judged.
 pub(super) fn untested_report(rev: &RevisionEvidence) -> ResultReport {
-    ResultReport {
-        title: format!("failed testing reproducer on {}", rev.commit),
-        crash_type: CrashType::Unknown,
-        text: String::new(),
-    }
+    ResultReport::untested(&rev.commit)
 }
 
 impl Strategy for Bayes {
