@@ -13,8 +13,12 @@ seeds=${1:-40}
 chances=${2:-0.2 0.1}
 strategies=${3:-bayes syzkaller}
 target=${CARGO_TARGET_DIR:-$PWD/target}
-cargo build --release --locked -q -p kbisect
-bin=$target/release/kbisect
+# KBISECT_BIN: measure that binary (built before, e.g. while the tree changes).
+bin=${KBISECT_BIN:-}
+if [ -z "$bin" ]; then
+  cargo build --release --locked -q -p kbisect
+  bin=$target/release/kbisect
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 rows=$work/rows.tsv

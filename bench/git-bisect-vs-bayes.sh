@@ -10,8 +10,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seeds=${1:-10}
 target=${CARGO_TARGET_DIR:-$PWD/target}
-cargo build --release --locked -q -p kbisect
-bin=$target/release/kbisect
+# KBISECT_BIN: measure that binary (built before, e.g. while the tree changes).
+bin=${KBISECT_BIN:-}
+if [ -z "$bin" ]; then
+  cargo build --release --locked -q -p kbisect
+  bin=$target/release/kbisect
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cat > "$work/test.sh" <<'SH'

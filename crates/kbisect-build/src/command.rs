@@ -11,13 +11,15 @@
 //! change the binary, and a bisection that shares evidence never builds
 //! it. No list written: nothing is known, every commit may change the
 //! binary (as before lists existed).
+//!
+//! With several build slots, a batch of revisions is built at once, each
+//! in a worktree of its own (see `slots.rs`).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use kbisect_core::{
-    ArtifactSignature, Build, BuildConfig, BuildOutcome, BuildRequest, Builder, BuilderKind,
-    Commit, InfraError,
+    ArtifactSignature, Build, BuildOutcome, BuildRequest, Builder, BuilderKind, Commit, InfraError,
 };
 use kbisect_git::{Repo, Worktree};
 use kbisect_proc::{CancelToken, Cmd, Status};
@@ -78,16 +80,21 @@ pub struct CommandBuilderConfig {
     pub compiler: Option<String>,
     /// Extra environment for the build.
     pub env: Vec<(String, String)>,
+    /// How many builds run at once, each in a worktree of its own: slot 0
+    /// is `worktree`, slot `i` the sibling `<worktree>-<i>` (see
+    /// [`crate::slot_worktree`]). 0 counts as 1.
+    pub slots: usize,
 }
 
 /// The builder (see the module docs).
 pub struct CommandBuilder {
-    cfg: CommandBuilderConfig,
-    repo: Repo,
-    worktree: Option<Worktree>,
-    cancel: CancelToken,
+    pub(crate) cfg: CommandBuilderConfig,
+    pub(crate) repo: Repo,
+    /// One per build slot, created on first use (slot order).
+    pub(crate) worktrees: Vec<Worktree>,
+    pub(crate) cancel: CancelToken,
     compiler_id: Option<Option<String>>,
-    built_before: bool,
+    pub(crate) built_before: bool,
 }
 
 impl CommandBuilder {
@@ -96,7 +103,7 @@ impl CommandBuilder {
         CommandBuilder {
             cfg,
             repo,
-            worktree: None,
+            worktrees: Vec::new(),
             cancel,
             compiler_id: None,
             built_before: false,
@@ -106,17 +113,6 @@ impl CommandBuilder {
     /// Where revisions are checked out.
     pub fn worktree_dir(&self) -> &Path {
         &self.cfg.worktree
-    }
-
-    fn worktree(&mut self) -> Result<Worktree, InfraError> {
-        if let Some(wt) = &self.worktree {
-            return Ok(wt.clone());
-        }
-        let wt = Worktree::create(&self.repo, &self.cfg.worktree)
-            .map_err(|e| InfraError::environment("cannot create kbisect's worktree", e))?
-            .with_cancel(self.cancel.clone());
-        self.worktree = Some(wt.clone());
-        Ok(wt)
     }
 
     fn first_line(&self, cmd: &str) -> String {
@@ -161,15 +157,19 @@ impl CommandBuilder {
         }))
     }
 
-    fn run_command(
-        &mut self,
+    /// Builds `req` in `wt` (`&self` only: a build slot's thread runs it).
+    /// `compiler` is the revision's compiler identity, `first` whether no
+    /// build of this builder ran the command before (a command that is not
+    /// found then is the job's fault, not the revision's).
+    pub(crate) fn run_command(
+        &self,
+        wt: &Worktree,
         command: &str,
-        commit: &Commit,
-        config: &BuildConfig,
-        dir: &Path,
+        req: &BuildRequest<'_>,
+        compiler: Option<String>,
+        first: bool,
     ) -> Result<BuildOutcome, InfraError> {
-        let compiler = self.compiler_id(commit);
-        let wt = self.worktree()?;
+        let (commit, config, dir) = (req.commit, req.config, req.out_dir);
         wt.checkout(&commit.id)
             .map_err(|e| InfraError::environment(format!("cannot check out {}", commit.id), e))?;
         let config_path = wt.path().join(CONFIG_FILE);
@@ -212,8 +212,6 @@ impl CommandBuilder {
         let out = cmd
             .run()
             .map_err(|e| InfraError::setup("cannot run the build command", e))?;
-        let first = !self.built_before;
-        self.built_before = true;
         let mut log = out.stdout.clone();
         log.extend_from_slice(&out.stderr);
         std::fs::write(dir.join("build.log"), &log)
@@ -302,11 +300,26 @@ impl Builder for CommandBuilder {
             return Err(InfraError::Interrupted);
         }
         let res = match self.cfg.command.clone() {
-            Some(cmd) => self.run_command(&cmd, req.commit, req.config, req.out_dir),
+            Some(cmd) => self.build_in_slot_0(&cmd, req),
             None => self.export(req.commit, &req.out_dir.join("out")),
         };
+        self.interrupted(res)
+    }
+
+    fn build_slots(&self) -> usize {
+        self.cfg.slots.max(1)
+    }
+
+    fn build_many(&mut self, reqs: &[BuildRequest<'_>]) -> Result<Vec<BuildOutcome>, InfraError> {
+        self.build_in_slots(reqs)
+    }
+}
+
+impl CommandBuilder {
+    /// What a build's result means once the user interrupted: whatever
+    /// failed then failed because of it.
+    pub(crate) fn interrupted<T>(&self, res: Result<T, InfraError>) -> Result<T, InfraError> {
         match res {
-            // Whatever failed once the user interrupted failed because of it.
             Err(InfraError::Environment { .. }) if self.cancel.is_cancelled() => {
                 Err(InfraError::Interrupted)
             }
@@ -316,8 +329,9 @@ impl Builder for CommandBuilder {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use kbisect_core::BuildConfig;
 
     #[test]
     fn a_files_used_list_is_read_sorted_deduplicated_and_repo_relative() {
@@ -338,7 +352,7 @@ mod tests {
     }
 
     /// A repository with one commit holding `a.c` and `README`.
-    fn repo(dir: &Path) -> (Repo, Commit) {
+    pub(crate) fn repo(dir: &Path) -> (Repo, Commit) {
         let git = |args: &[&str]| {
             let out = std::process::Command::new("git")
                 .args(["-c", "user.name=T", "-c", "user.email=t@example.com"])
@@ -372,6 +386,7 @@ mod tests {
                 timeout: None,
                 compiler: None,
                 env: Vec::new(),
+                slots: 1,
             },
             repo.clone(),
             CancelToken::new(),

@@ -12,7 +12,9 @@
 mod command;
 mod errors;
 mod signature;
+mod slots;
 
 pub use command::{CONFIG_FILE, CommandBuilder, CommandBuilderConfig};
 pub use errors::{extract_failure, is_environment_failure};
 pub use signature::dir_signature;
+pub use slots::{extra_slot_worktrees, slot_worktree};

@@ -89,6 +89,21 @@ pub trait Builder {
     /// tool): they never become a verdict.
     fn build(&mut self, req: &BuildRequest<'_>) -> Result<BuildOutcome, InfraError>;
 
+    /// How many builds this builder can make at once (a build farm, a
+    /// builder with several worktrees); a strategy that can use the answers
+    /// of several revisions at once plans that many per round. One by
+    /// default.
+    fn build_slots(&self) -> usize {
+        1
+    }
+
+    /// Builds several revisions, at once where the builder can (see
+    /// [`Builder::build_slots`]); one after another by default. The
+    /// outcomes are in the order of `reqs`; an `Err` ends the batch.
+    fn build_many(&mut self, reqs: &[BuildRequest<'_>]) -> Result<Vec<BuildOutcome>, InfraError> {
+        reqs.iter().map(|r| self.build(r)).collect()
+    }
+
     /// Whether a commit that changes `path` (repo-relative) could change
     /// what `build` produced: never building a commit that cannot saves a
     /// build. By default, when the build listed the files it read, only

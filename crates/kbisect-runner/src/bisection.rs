@@ -79,6 +79,8 @@ pub enum Notice {
     WorktreeRemoved {
         /// The worktree.
         worktree: PathBuf,
+        /// How many other build slots' worktrees went with it.
+        extra: usize,
     },
 }
 
@@ -270,6 +272,7 @@ impl Bisection {
                     timeout: b.timeout,
                     compiler: b.compiler.clone(),
                     env: Vec::new(),
+                    slots: b.slots,
                 },
                 self.repo.clone(),
                 cancel.clone(),
@@ -437,9 +440,19 @@ impl Bisection {
         }
         self.write_result(&outcome)?;
         if outcome.is_ok() {
-            let wt = self.session.worktree_dir();
-            if wt.exists() && kbisect_git::Worktree::remove_at(&self.repo, &wt).is_ok() {
-                notice(Notice::WorktreeRemoved { worktree: wt });
+            let removed: Vec<PathBuf> = self
+                .session
+                .worktree_dirs()
+                .into_iter()
+                .filter(|wt| {
+                    wt.exists() && kbisect_git::Worktree::remove_at(&self.repo, wt).is_ok()
+                })
+                .collect();
+            if let Some(first) = removed.first() {
+                notice(Notice::WorktreeRemoved {
+                    worktree: first.clone(),
+                    extra: removed.len() - 1,
+                });
             }
         }
         Ok(Finished {

@@ -100,6 +100,9 @@ pub struct BuildSpec {
     pub hash: Option<String>,
     /// Time limit of one build (humantime).
     pub timeout: Option<String>,
+    /// `command`: how many revisions are built at once, each in a worktree
+    /// of its own (default 1).
+    pub slots: Option<usize>,
     /// `command`: a command whose first output line names the compiler in
     /// the log. `kernel`: the compiler to build with (`gcc`, `gcc-12`,
     /// `clang`), instead of the toolchain table's choice for the revision.
@@ -250,6 +253,7 @@ impl JobSpec {
                 command: over(b.command, tb.command),
                 hash: over(b.hash, tb.hash),
                 timeout: over(b.timeout, tb.timeout),
+                slots: over(b.slots, tb.slots),
                 compiler: over(b.compiler, tb.compiler),
                 compiler_family: over(b.compiler_family, tb.compiler_family),
                 jobs: over(b.jobs, tb.jobs),

@@ -40,6 +40,9 @@ pub struct SimConfig {
     pub stretch: f64,
     /// Parallel test slots.
     pub slots: usize,
+    /// Builds made at once (a build farm); each batch of up to this many
+    /// takes one build's minutes.
+    pub build_slots: usize,
     /// Minutes per build.
     pub build_min: f64,
     /// Minutes per batch of runs over the slots.
@@ -61,6 +64,7 @@ impl Default for SimConfig {
             same_title: 1.0,
             stretch: 4.0,
             slots: 10,
+            build_slots: 1,
             build_min: 5.0,
             run_min: 1.0,
             run_cost: 0.1,

@@ -93,3 +93,32 @@ proptest! {
         );
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(32)
+    ))]
+    /// With a build farm of four, bayes builds several revisions a round:
+    /// still the right culprit, and never slower than one build at a time
+    /// by more than one build's minutes.
+    #[test]
+    fn build_slots_keep_the_culprit_and_save_wall_time(
+        n in 2usize..100,
+        choice in proptest::collection::vec((any::<u8>(), any::<u8>(), proptest::bool::weighted(0.25), proptest::bool::weighted(0.1)), 100),
+        seed in any::<u64>(),
+    ) {
+        let h = history(n, &choice);
+        let range = h.range("A..B").unwrap();
+        let prep = Prepared::new(&h, range);
+        let cell = Cell { p: 1.0, q: 0.0, s: 0.0 };
+        let one = SimConfig::default();
+        let four = SimConfig { build_slots: 4, ..SimConfig::default() };
+        let seq = prep.trial(cell, Strat::Bayes, 0, seed, &one);
+        let par = prep.trial(cell, Strat::Bayes, 0, seed, &four);
+        prop_assert!(par.correct(), "bayes with 4 build slots: {:?}", par);
+        prop_assert!(
+            par.wall <= seq.wall + one.build_min,
+            "4 build slots {} min, 1 slot {} min", par.wall, seq.wall
+        );
+    }
+}

@@ -1,12 +1,12 @@
 //! `kbisect clean [WORKDIR]`: remove a work dir and the registration of
-//! kbisect's worktree in the user's repository (only that one: the user's
-//! own worktrees are left alone).
+//! kbisect's worktrees (one per build slot) in the user's repository (only
+//! those: the user's own worktrees are left alone).
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 
 use kbisect_git::{Repo, Worktree};
-use kbisect_runner::session::{JOURNAL_FILE, WORKTREE_DIR, holder, read};
+use kbisect_runner::session::{JOURNAL_FILE, WORKTREE_DIR, holder, read, worktree_dirs};
 
 use crate::exit::{CliError, Exit, fail};
 use crate::output::line;
@@ -65,9 +65,11 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
             return Ok(Exit::Success);
         }
     }
-    let wt = dir.join(WORKTREE_DIR);
     if let Some(r) = repo.as_ref().and_then(|r| Repo::open(r).ok()) {
-        Worktree::remove_at(&r, &wt).map_err(|e| fail(Exit::Failure, e))?;
+        // Every build slot's worktree is registered in the repository too.
+        for wt in worktree_dirs(&dir) {
+            Worktree::remove_at(&r, &wt).map_err(|e| fail(Exit::Failure, e))?;
+        }
     }
     std::fs::remove_dir_all(&dir).map_err(|e| {
         fail(

@@ -138,9 +138,13 @@ pub fn notice_text(n: &Notice) -> String {
             repo.display(),
             worktree.display()
         ),
-        Notice::WorktreeRemoved { worktree } => format!(
-            "the bisection is finished: removed kbisect's worktree {} (the journal and artifacts stay)",
-            worktree.display()
+        Notice::WorktreeRemoved { worktree, extra } => format!(
+            "the bisection is finished: removed kbisect's worktree {}{} (the journal and artifacts stay)",
+            worktree.display(),
+            match extra {
+                0 => String::new(),
+                n => format!(" and {n} more of its build slots"),
+            }
         ),
     }
 }

@@ -55,6 +55,10 @@ pub struct Args {
     /// commits that cannot change the binary (job key `share_evidence`).
     #[arg(long)]
     pub share_evidence: bool,
+    /// Builds the simulated build farm makes at once (each takes the
+    /// build's minutes; bayes then plans up to this many revisions a round).
+    #[arg(long, default_value_t = 1)]
+    pub build_slots: usize,
 }
 
 fn usage(msg: String) -> CliError {
@@ -81,6 +85,9 @@ fn check(args: &Args) -> Result<Vec<Strat>, CliError> {
     if args.repro_chance.iter().any(|p| *p <= 0.0) {
         return Err(usage("--repro-chance 0: the bug would never show".into()));
     }
+    if args.build_slots == 0 {
+        return Err(usage("--build-slots must be at least 1".into()));
+    }
     if args.trials == 0 {
         return Err(usage("--trials must be at least 1".into()));
     }
@@ -103,6 +110,7 @@ pub fn run(args: Args) -> Result<Exit, CliError> {
         same_title: args.same_title,
         files_used: !args.no_fold,
         share_evidence: args.share_evidence,
+        build_slots: args.build_slots,
         ..SimConfig::default()
     };
     let threads = args

@@ -85,6 +85,9 @@ pub struct RunArgs {
     /// Time limit of one build (key `build.timeout`).
     #[arg(long)]
     pub build_timeout: Option<String>,
+    /// Command builder: revisions built at once, each in a worktree of its own (key `build.slots`; default 1).
+    #[arg(long)]
+    pub build_slots: Option<usize>,
     /// Command whose first output line names the compiler in the log (key `build.compiler`).
     #[arg(long)]
     pub compiler: Option<String>,
@@ -222,6 +225,7 @@ impl RunArgs {
                 command: self.build.clone(),
                 hash: self.build_hash.clone(),
                 timeout: self.build_timeout.clone(),
+                slots: self.build_slots,
                 compiler: self.compiler.clone(),
                 compiler_family: self.compiler_family.clone(),
                 jobs: self.build_jobs,

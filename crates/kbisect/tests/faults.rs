@@ -406,7 +406,7 @@ fn daemons_a_test_starts_are_ended_with_it() {
     std::fs::write(
         &script,
         format!(
-            "#!/bin/sh\nsetsid sh -c 'echo $$ > {}/$KBISECT_RUN-$$; exec sleep 1000' </dev/null >/dev/null 2>&1 &\nexec sh {}\n",
+            "#!/bin/sh\nsetsid sh -c 'echo $$ > {0}/.$KBISECT_RUN-$$ && mv {0}/.$KBISECT_RUN-$$ {0}/$KBISECT_RUN-$$; exec sleep 1000' </dev/null >/dev/null 2>&1 &\nexec sh {1}\n",
             pids.display(),
             fx.path("repro.sh").display()
         ),
@@ -421,22 +421,30 @@ fn daemons_a_test_starts_are_ended_with_it() {
     args.extend(["--strategy".to_string(), "syzkaller".to_string()]);
     let out = kbisect().args(&args).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+    // A pid is written to a hidden file and renamed, so a daemon ended
+    // before it wrote its pid leaves no half-written file behind.
     let started: Vec<i32> = std::fs::read_dir(&pids)
         .unwrap()
-        .map(|e| {
-            std::fs::read_to_string(e.unwrap().path())
-                .unwrap()
-                .trim()
-                .parse()
-                .unwrap()
-        })
+        .map(|e| e.unwrap().path())
+        .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'))
+        .map(|p| std::fs::read_to_string(p).unwrap().trim().parse().unwrap())
         .collect();
     assert!(started.len() > 10, "{started:?}");
-    let alive: Vec<&i32> = started
-        .iter()
-        .filter(|p| {
-            std::fs::read_to_string(format!("/proc/{p}/stat")).is_ok_and(|s| !s.contains(") Z "))
-        })
-        .collect();
-    assert!(alive.is_empty(), "daemons left running: {alive:?}");
+    let alive = || -> Vec<i32> {
+        started
+            .iter()
+            .copied()
+            .filter(|p| {
+                std::fs::read_to_string(format!("/proc/{p}/stat"))
+                    .is_ok_and(|s| !s.contains(") Z "))
+            })
+            .collect()
+    };
+    // Killed daemons may take a moment to be reaped on a loaded machine:
+    // wait for them to go (a daemon kbisect missed would sleep 1000 s).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !alive().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(alive().is_empty(), "daemons left running: {:?}", alive());
 }

@@ -15,8 +15,8 @@ use crate::BisectConfig;
 use crate::error::{EngineError, InfraError};
 use crate::events::{Event, EventSink, FoldReason};
 use crate::model::{BuildConfig, BuildOutcome, Crash, RunOutcome, RunResult};
-use crate::result::{Purpose, ResultReport, RevisionEvidence};
-use crate::seams::{BuildRequest, Builder, BuilderKind, RunJob, TestRequest, Tester, Vcs};
+use crate::result::{Purpose, RevisionEvidence};
+use crate::seams::{Builder, BuilderKind, RunJob, TestRequest, Tester, Vcs};
 use crate::strategy::StrategyKind;
 
 /// How far back along first parents a build looks for a built ancestor
@@ -32,6 +32,8 @@ pub struct Target {
     /// Its title.
     pub title: Option<String>,
 }
+
+mod build;
 
 /// The engine's services and shared state, handed to the strategy.
 pub struct Context<'a> {
@@ -334,53 +336,6 @@ impl<'a> Context<'a> {
             .artifacts
             .join(commit.as_str())
             .join(self.config.hash())
-    }
-
-    /// Step 1 of testing a revision: build it. The record it returns holds
-    /// the build outcome; a failed build is already a skip, with the build
-    /// error as the revision's report.
-    pub fn build(
-        &mut self,
-        commit: &Commit,
-        purpose: Purpose,
-    ) -> Result<RevisionEvidence, EngineError> {
-        self.check_timeout()?;
-        let compiler = self.builder.compiler_id(commit);
-        self.emit(Event::TestingCommit {
-            commit: commit.id.clone(),
-            title: commit.title.clone(),
-            compiler: compiler.clone(),
-        });
-        if let Some(rev) = self.folded_build(commit, &purpose, &compiler)? {
-            return Ok(rev);
-        }
-        let out_dir = self.out_dir(&commit.id);
-        let outcome = self.builder.build(&BuildRequest {
-            commit,
-            config: &self.config,
-            out_dir: &out_dir,
-        })?;
-        self.build_time += outcome.duration();
-        let error = match &outcome {
-            BuildOutcome::Built(_) => None,
-            BuildOutcome::Failed(f) => Some(f.title.clone()),
-        };
-        self.emit(Event::Built {
-            commit: commit.id.clone(),
-            signature: outcome.signature().cloned(),
-            error,
-            duration: outcome.duration(),
-        });
-        let mut rev =
-            RevisionEvidence::built(commit, purpose, self.config.hash(), compiler, outcome);
-        if let BuildOutcome::Failed(f) = &rev.build {
-            rev.report = Some(ResultReport {
-                title: format!("failed building {}: {}", commit.id, f.title),
-                crash_type: CrashType::Unknown,
-                text: f.error_lines.join("\n"),
-            });
-        }
-        Ok(rev)
     }
 
     /// Step 2: `runs` more runs of the reproducer on a built revision.

@@ -10,13 +10,17 @@
 //! resume up to [`MAX_RUN_RETRIES`] times, then its last result is
 //! replayed, so a setup that loses every run still reaches a verdict rule
 //! that stops the bisection instead of retrying forever.
+//!
+//! A batch of builds (a builder with several build slots) is journaled a
+//! batch at a time: an error of one build of a batch loses the batch's
+//! other outcomes too, so all of them are recorded as transient.
 
 use kbisect_core::{
     BuildOutcome, BuildRequest, Builder, BuilderKind, Commit, InfraError, RunJob, RunOutcome,
     RunResult, Tester,
 };
 
-use super::{Counter, Entry, Session, Stage};
+use super::{BuildKey, Counter, Entry, Session, Stage};
 
 /// How many times a run lost to the infrastructure is made again on resume.
 pub const MAX_RUN_RETRIES: usize = 3;
@@ -53,39 +57,119 @@ impl Builder for JournaledBuilder<'_> {
         self.inner.may_change_binary(build, path)
     }
 
+    fn build_slots(&self) -> usize {
+        self.inner.build_slots()
+    }
+
     fn build(&mut self, req: &BuildRequest<'_>) -> Result<BuildOutcome, InfraError> {
-        let s = self.session;
-        let key = (req.commit.id.to_string(), req.config.hash());
-        let recorded = s.with_recorded(|r| {
-            (
-                r.builds.get(&key).cloned(),
-                r.transient_builds.get(&key).map_or(0, Vec::len),
-            )
-        });
-        let (recorded, transient) = recorded.unwrap_or((None, 0));
-        if let Some(mut outcome) = recorded {
-            // A recorded build is reused only while its artifact is still there.
-            let artifact_there = match &mut outcome {
-                BuildOutcome::Built(b) => match &mut b.artifact {
-                    Some(p) => {
-                        *p = s.absolute(p);
-                        p.exists()
+        let key = build_key(req);
+        if let Some(outcome) = self.replayed(&key) {
+            return Ok(outcome);
+        }
+        self.will_build(&key, req);
+        let res = self.inner.build(req);
+        self.record(key, res)
+    }
+
+    /// What the journal holds is answered from it; the rest goes to the
+    /// inner builder in batches of at most its slot count, each batch
+    /// journaled (in request order) as soon as it ends, so a kill loses at
+    /// most the batch in flight. A builder of one slot gets one request at
+    /// a time, through `build`: each build is journaled the moment it ends.
+    fn build_many(&mut self, reqs: &[BuildRequest<'_>]) -> Result<Vec<BuildOutcome>, InfraError> {
+        let slots = self.inner.build_slots().max(1);
+        if slots == 1 || reqs.len() <= 1 {
+            return reqs.iter().map(|r| self.build(r)).collect();
+        }
+        let keys: Vec<BuildKey> = reqs.iter().map(build_key).collect();
+        let mut out: Vec<Option<BuildOutcome>> = keys.iter().map(|k| self.replayed(k)).collect();
+        let todo: Vec<usize> = (0..reqs.len()).filter(|&i| out[i].is_none()).collect();
+        for chunk in todo.chunks(slots) {
+            let batch: Vec<BuildRequest<'_>> = chunk.iter().map(|&i| reqs[i]).collect();
+            for &i in chunk {
+                self.will_build(&keys[i], &reqs[i]);
+            }
+            match self.inner.build_many(&batch) {
+                Ok(outcomes) => {
+                    for (&i, outcome) in chunk.iter().zip(outcomes) {
+                        out[i] = Some(self.record(keys[i].clone(), Ok(outcome))?);
                     }
-                    None => true,
-                },
-                BuildOutcome::Failed(_) => true,
-            };
-            if artifact_there {
-                s.count(Counter::BuildReplayed);
-                return Ok(outcome);
+                }
+                Err(e @ InfraError::Environment { .. }) => {
+                    // The error does not say whose it was, and the batch's
+                    // other outcomes are lost with it: each build of the
+                    // batch is made again on resume, as a retry.
+                    let why = format!(
+                        "{} (one of a batch of {} builds)",
+                        error_chain(&e),
+                        batch.len()
+                    );
+                    for &i in chunk {
+                        self.record_transient(keys[i].clone(), why.clone())?;
+                    }
+                    return Err(e);
+                }
+                Err(e) => return Err(e),
             }
         }
+        // A builder that answered fewer requests than it was asked shows
+        // as a short list, which the engine refuses.
+        Ok(out.into_iter().flatten().collect())
+    }
+}
+
+/// A build's key in the journal: (commit, config hash).
+fn build_key(req: &BuildRequest<'_>) -> BuildKey {
+    (req.commit.id.to_string(), req.config.hash())
+}
+
+impl JournaledBuilder<'_> {
+    /// The journal's outcome of `req`, if it holds one whose artifact is
+    /// still there.
+    fn replayed(&self, key: &BuildKey) -> Option<BuildOutcome> {
+        let s = self.session;
+        let mut outcome = s.with_recorded(|r| r.builds.get(key).cloned()).flatten()?;
+        // A recorded build is reused only while its artifact is still there.
+        let artifact_there = match &mut outcome {
+            BuildOutcome::Built(b) => match &mut b.artifact {
+                Some(p) => {
+                    *p = s.absolute(p);
+                    p.exists()
+                }
+                None => true,
+            },
+            BuildOutcome::Failed(_) => true,
+        };
+        if !artifact_there {
+            return None;
+        }
+        s.count(Counter::BuildReplayed);
+        Some(outcome)
+    }
+
+    /// Notes that `req` is built for real (a retry, if an earlier attempt
+    /// failed for the environment).
+    fn will_build(&self, key: &BuildKey, req: &BuildRequest<'_>) {
+        let s = self.session;
+        let transient = s
+            .with_recorded(|r| r.transient_builds.get(key).map_or(0, Vec::len))
+            .unwrap_or(0);
         s.mark_new_action();
         if transient > 0 {
             tracing::info!(commit = %req.commit.id, attempts = transient, "retrying a build that failed for environment reasons");
             s.count(Counter::Retried);
         }
-        match self.inner.build(req) {
+    }
+
+    /// Journals the result of building `req` before anyone acts on it: an
+    /// outcome as evidence, an environment failure as transient.
+    fn record(
+        &self,
+        key: BuildKey,
+        res: Result<BuildOutcome, InfraError>,
+    ) -> Result<BuildOutcome, InfraError> {
+        let s = self.session;
+        match res {
             Ok(outcome) => {
                 let mut stored = outcome.clone();
                 if let BuildOutcome::Built(b) = &mut stored
@@ -103,18 +187,23 @@ impl Builder for JournaledBuilder<'_> {
                 Ok(outcome)
             }
             Err(e @ InfraError::Environment { .. }) => {
-                s.append(&Entry::Transient {
-                    commit: key.0,
-                    config_hash: key.1,
-                    stage: Stage::Build,
-                    error: error_chain(&e),
-                    result: None,
-                })
-                .map_err(record_error)?;
+                self.record_transient(key, error_chain(&e))?;
                 Err(e)
             }
             Err(e) => Err(e),
         }
+    }
+
+    fn record_transient(&self, key: BuildKey, error: String) -> Result<(), InfraError> {
+        self.session
+            .append(&Entry::Transient {
+                commit: key.0,
+                config_hash: key.1,
+                stage: Stage::Build,
+                error,
+                result: None,
+            })
+            .map_err(record_error)
     }
 }
 
@@ -218,216 +307,5 @@ impl Tester for JournaledTester<'_> {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::path::Path;
-    use std::time::Duration;
-
-    use kbisect_core::{
-        ArtifactSignature, Build, BuildConfig, Commit, Crash, RunResult, TestRequest,
-    };
-
-    use super::*;
-    use crate::session::{Header, Identity, JOURNAL_VERSION};
-
-    fn commit(n: u8) -> Commit {
-        Commit {
-            id: format!("{n:040x}").parse().unwrap(),
-            title: format!("c{n}"),
-            author_name: String::new(),
-            author_email: String::new(),
-            author_date: String::new(),
-            author_time: 0,
-            commit_time: 0,
-            parents: Vec::new(),
-            body: String::new(),
-            trailers: Vec::new(),
-        }
-    }
-
-    fn open(dir: &Path) -> Session {
-        let header = Header {
-            kbisect_journal: JOURNAL_VERSION,
-            identity: Identity::new(),
-            job: serde_json::Value::Null,
-            start_commit: None,
-            created: 0,
-        };
-        Session::open(dir, header).unwrap()
-    }
-
-    /// Builds into `out_dir`, counts builds; fails for the environment while `env_fail`.
-    struct CountingBuilder {
-        builds: usize,
-        env_fail: bool,
-    }
-
-    impl Builder for CountingBuilder {
-        fn kind(&self) -> BuilderKind {
-            BuilderKind::Generic
-        }
-        fn compiler_id(&mut self, _: &Commit) -> Option<String> {
-            None
-        }
-        fn build(&mut self, req: &BuildRequest<'_>) -> Result<BuildOutcome, InfraError> {
-            self.builds += 1;
-            if self.env_fail {
-                return Err(InfraError::Environment {
-                    what: "disk full".into(),
-                    source: None,
-                });
-            }
-            std::fs::create_dir_all(req.out_dir).unwrap();
-            Ok(BuildOutcome::Built(Build {
-                compiler: None,
-                signature: Some(ArtifactSignature(req.commit.title.clone())),
-                artifact: Some(req.out_dir.to_path_buf()),
-                files_used: None,
-                duration: Duration::ZERO,
-            }))
-        }
-    }
-
-    #[test]
-    fn builds_are_replayed_unless_their_artifact_is_gone_and_paths_are_relative() {
-        let d = tempfile::tempdir().unwrap();
-        let wd = d.path().join("w");
-        let (c, cfg) = (commit(1), BuildConfig::default());
-        let out = wd.join("artifacts/x");
-        let req = BuildRequest {
-            commit: &c,
-            config: &cfg,
-            out_dir: &out,
-        };
-        let mut b = CountingBuilder {
-            builds: 0,
-            env_fail: false,
-        };
-        {
-            let s = open(&wd);
-            JournaledBuilder::new(&mut b, &s).build(&req).unwrap();
-        }
-        let text = std::fs::read_to_string(wd.join("journal.jsonl")).unwrap();
-        assert!(text.contains("\"artifact\":\"artifacts/x\""), "{text}");
-        let s = open(&wd);
-        let got = JournaledBuilder::new(&mut b, &s).build(&req).unwrap();
-        assert_eq!(b.builds, 1, "replayed");
-        assert_eq!(
-            got.built().unwrap().artifact.as_deref(),
-            Some(out.as_path())
-        );
-        drop(s);
-        std::fs::remove_dir_all(&out).unwrap();
-        let s = open(&wd);
-        JournaledBuilder::new(&mut b, &s).build(&req).unwrap();
-        assert_eq!(b.builds, 2, "rebuilt: the artifact was gone");
-    }
-
-    #[test]
-    fn a_transient_build_failure_is_recorded_and_retried_on_resume() {
-        let d = tempfile::tempdir().unwrap();
-        let wd = d.path().join("w");
-        let (c, cfg) = (commit(2), BuildConfig::default());
-        let out = wd.join("artifacts/y");
-        let req = BuildRequest {
-            commit: &c,
-            config: &cfg,
-            out_dir: &out,
-        };
-        let mut b = CountingBuilder {
-            builds: 0,
-            env_fail: true,
-        };
-        {
-            let s = open(&wd);
-            assert!(JournaledBuilder::new(&mut b, &s).build(&req).is_err());
-        }
-        b.env_fail = false;
-        let s = open(&wd);
-        let got = JournaledBuilder::new(&mut b, &s).build(&req).unwrap();
-        assert!(got.built().is_some());
-        assert_eq!(b.builds, 2);
-        assert_eq!(s.stats().transient_retried, 1);
-    }
-
-    /// Crashes on odd run indices, loses run 4 to the infrastructure;
-    /// remembers which indices it was asked for.
-    #[derive(Default)]
-    struct Runs {
-        asked: Vec<usize>,
-    }
-
-    impl Tester for Runs {
-        fn run(
-            &mut self,
-            jobs: &[RunJob<'_>],
-            on_run: &mut dyn FnMut(usize, RunResult) -> Result<(), InfraError>,
-        ) -> Result<(), InfraError> {
-            for (pos, j) in jobs.iter().enumerate() {
-                self.asked.push(j.index);
-                let outcome = match j.index {
-                    4 => RunOutcome::Infra {
-                        reason: "VM did not start".into(),
-                    },
-                    i if i % 2 == 1 => RunOutcome::Crashed(Crash {
-                        title: "BUG: x".into(),
-                        crash_type: Default::default(),
-                        report: String::new(),
-                    }),
-                    _ => RunOutcome::Ok,
-                };
-                on_run(pos, RunResult::new(outcome))?;
-            }
-            Ok(())
-        }
-    }
-
-    #[test]
-    fn runs_are_resumed_by_index_and_lost_runs_are_made_again() {
-        let d = tempfile::tempdir().unwrap();
-        let wd = d.path().join("w");
-        let (c, cfg) = (commit(3), BuildConfig::default());
-        let build = Build {
-            compiler: None,
-            signature: None,
-            artifact: None,
-            files_used: None,
-            duration: Duration::ZERO,
-        };
-        let req = |runs| TestRequest {
-            commit: &c,
-            config: &cfg,
-            build: &build,
-            runs,
-            occurrence: 0,
-            log_dir: d.path(),
-        };
-        fn jobs<'a>(r: &'a TestRequest<'a>) -> Vec<RunJob<'a>> {
-            (0..r.runs)
-                .map(|index| RunJob { request: r, index })
-                .collect()
-        }
-        {
-            // A first process made 5 runs of occurrence 0 (run 4 lost), then died.
-            let s = open(&wd);
-            let mut t = Runs::default();
-            let r = req(5);
-            JournaledTester::new(&mut t, &s)
-                .run(&jobs(&r), &mut |_, _| Ok(()))
-                .unwrap();
-        }
-        let s = open(&wd);
-        let mut t = Runs::default();
-        let r = req(7);
-        let mut seen = Vec::new();
-        JournaledTester::new(&mut t, &s)
-            .run(&jobs(&r), &mut |i, _| {
-                seen.push(i);
-                Ok(())
-            })
-            .unwrap();
-        assert_eq!(t.asked, vec![4, 5, 6], "the lost run is made again");
-        seen.sort();
-        assert_eq!(seen, (0..7).collect::<Vec<_>>());
-        assert_eq!(s.stats().runs_replayed, 4);
-    }
-}
+#[path = "journaled_tests.rs"]
+mod tests;

@@ -8,7 +8,8 @@
 //!
 //! Layout (the only place that knows it): `lock`, `journal.jsonl`,
 //! `running/` (process groups in flight), `artifacts/<commit>/<config>/`,
-//! `worktree/` (the builder's), `bisect.log` and `result.json`.
+//! `worktree/` (the builder's; `worktree-<i>/` for its other build slots),
+//! `bisect.log` and `result.json`.
 
 mod journal;
 mod journaled;
@@ -40,6 +41,16 @@ pub const ARTIFACTS_DIR: &str = "artifacts";
 pub const LOG_FILE: &str = "bisect.log";
 /// The result for programs.
 pub const RESULT_FILE: &str = "result.json";
+
+/// The builder's worktrees in the work dir `dir`: `worktree/` (first,
+/// whether it exists or not) and the other build slots' that exist, found
+/// by name: a bisection resumed with fewer slots left the rest behind.
+pub fn worktree_dirs(dir: &Path) -> Vec<PathBuf> {
+    let base = dir.join(WORKTREE_DIR);
+    let mut all = kbisect_build::extra_slot_worktrees(&base);
+    all.insert(0, base);
+    all
+}
 
 /// Why a work dir cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -293,6 +304,12 @@ impl Session {
     /// The builder's worktree.
     pub fn worktree_dir(&self) -> PathBuf {
         self.dir.join(WORKTREE_DIR)
+    }
+
+    /// The builder's worktree and those of its other build slots that
+    /// exist (see [`worktree_dirs`]).
+    pub fn worktree_dirs(&self) -> Vec<PathBuf> {
+        worktree_dirs(&self.dir)
     }
 
     /// Whether the journal held anything when the session was opened.

@@ -186,6 +186,10 @@ pub struct BayesConfig {
     pub costs: Costs,
     /// Parallel test slots (VMs).
     pub slots: usize,
+    /// Builds the builder makes at once: with more than one, a search
+    /// round that builds takes that many revisions at once, spread over
+    /// the posterior (fewer rounds, more builds: wall time for cost).
+    pub build_slots: usize,
     /// Stop when the best culprit's posterior reaches this.
     pub confidence: f64,
     /// Each verification row must reach this on its own runs.
@@ -199,6 +203,11 @@ pub struct BayesConfig {
     /// Verification judges with the part of the posterior where p is at
     /// most this (see `verify.rs`).
     pub verify_p_max: f64,
+    /// The range ends (releases, known-good commits) are judged on their
+    /// own runs with p at most this: the start's few runs are all the
+    /// estimate of p there is then, and a release judged good too early
+    /// narrows the search.
+    pub walk_p_max: f64,
     /// ... and at most this quantile of p's posterior: a high p resting
     /// on a handful of crashes (a flaky reproducer that crashed on its
     /// first three runs) must not let a few clean runs clear a parent.
@@ -236,14 +245,16 @@ impl Default for BayesConfig {
             model: ModelConfig::default(),
             costs: Costs::default(),
             slots: 10,
+            build_slots: 1,
             confidence: 0.95,
             verify_confidence: 0.95,
             verify_confidence_flaky: 0.99,
             flaky_p: 0.9,
-            verify_p_max: 0.75,
+            verify_p_max: 0.9,
+            walk_p_max: 0.75,
             verify_p_quantile: 0.05,
             budget: 250.0,
-            start_first_runs: 2,
+            start_first_runs: 1,
             start_max_runs: 60,
             verify_max_runs: 100,
             shortlist: 12,

@@ -65,6 +65,63 @@ impl Machine {
         }
     }
 
+    /// With several build slots, a round that builds one new revision
+    /// builds `build_slots` of them: the one chosen plus the unbuilt
+    /// revisions nearest the even quantiles of P(contains) (on a line of
+    /// commits, a (k+1)-section instead of a bisection: log(k+1) bits a
+    /// round instead of one). Each extra build gets the chosen build's
+    /// runs, shared out over the test slots left (at least one each).
+    fn spread_builds(&self, plan: &mut Vec<Job>, m: &[f64], opts: &[(f64, u32)]) {
+        let k = self.cfg.build_slots;
+        if k <= 1 {
+            return;
+        }
+        let Some(first) = plan.iter().find(|p| p.build).cloned() else {
+            return;
+        };
+        let Rev::Commit(r0) = first.rev else { return };
+        let mut chosen: Vec<f64> = vec![m[r0 as usize]];
+        let used: usize = plan.iter().map(|p| p.runs).sum();
+        let free = self.cfg.slots.saturating_sub(used);
+        let mut extra: Vec<u32> = Vec::new();
+        // The chosen build stands for the quantile nearest it; the others
+        // go to the rest.
+        let mut targets: Vec<f64> = (1..=k).map(|i| i as f64 / (k + 1) as f64).collect();
+        if let Some(i) = (0..targets.len()).min_by(|&a, &b| {
+            (targets[a] - chosen[0])
+                .abs()
+                .total_cmp(&(targets[b] - chosen[0]).abs())
+        }) {
+            targets.remove(i);
+        }
+        for target in targets {
+            // Nearest to the target, not next to a value already chosen.
+            let best = opts
+                .iter()
+                .filter(|&&(_, r)| r != r0 && !extra.contains(&r))
+                .filter(|&&(_, r)| chosen.iter().all(|c| (c - m[r as usize]).abs() > 0.02))
+                .map(|&(_, r)| ((m[r as usize] - target).abs(), r))
+                .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            if let Some((d, r)) = best
+                && d < 0.5 / (k + 1) as f64
+            {
+                chosen.push(m[r as usize]);
+                extra.push(r);
+            }
+        }
+        if extra.is_empty() {
+            return;
+        }
+        let each = (free / extra.len()).clamp(1, first.runs.max(1));
+        for r in extra {
+            plan.push(Job {
+                rev: Rev::Commit(r),
+                build: true,
+                runs: each,
+            });
+        }
+    }
+
     /// One search round: the options, valued, and the slots filled.
     pub(super) fn plan_search(&mut self) -> Vec<Job> {
         let slots = self.cfg.slots;
@@ -191,12 +248,15 @@ impl Machine {
                 self.git_alias.insert(g, self.dag.binary_of(g));
             }
         }
-        plan.into_iter()
+        let mut jobs: Vec<Job> = plan
+            .into_iter()
             .map(|p| Job {
                 rev: p.key,
                 build: p.build,
                 runs: p.runs,
             })
-            .collect()
+            .collect();
+        self.spread_builds(&mut jobs, &m, &opts);
+        jobs
     }
 }

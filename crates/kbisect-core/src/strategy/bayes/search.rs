@@ -147,6 +147,7 @@ impl Bayes {
         rd.has_outside_parent = range.parents.iter().map(|p| p.is_empty()).collect();
         let mut cfg = self.cfg.clone();
         cfg.slots = cx.settings().parallel.max(1);
+        cfg.build_slots = cx.build_slots();
         cfg.confidence = cx.settings().confidence;
         let m = Machine::new(rd, head_ix, cfg, fix, false);
         let mut d = Driver {
@@ -490,8 +491,31 @@ impl Driver {
             Purpose::Bisect
         };
         let mut records: Vec<(Rev, RevisionEvidence, usize)> = Vec::new();
+        // The round's new builds go to the builder together (a builder
+        // with several build slots makes them at once).
+        let mut ids: Vec<Option<CommitId>> = Vec::with_capacity(jobs.len());
+        let mut to_build: Vec<Commit> = Vec::new();
         for j in jobs {
-            let Some(id) = self.commit_of(cx, j.rev)? else {
+            let id = self.commit_of(cx, j.rev)?;
+            if let Some(id) = &id
+                && j.build
+                && !self.m.is_known(j.rev)
+                && !self.built.contains_key(id)
+                && !to_build.iter().any(|c| &c.id == id)
+            {
+                to_build.push(cx.vcs().commit(id)?);
+            }
+            ids.push(id);
+        }
+        let mut fresh_builds: BTreeMap<CommitId, RevisionEvidence> = BTreeMap::new();
+        if !to_build.is_empty() {
+            let evs = cx.build_many(&to_build, purpose.clone())?;
+            for (c, ev) in to_build.iter().zip(evs) {
+                fresh_builds.insert(c.id.clone(), ev);
+            }
+        }
+        for (j, id) in jobs.iter().zip(ids) {
+            let Some(id) = id else {
                 self.m.built(j.rev, BuildResult::Failed);
                 continue;
             };
@@ -499,9 +523,7 @@ impl Driver {
             if j.build && !self.m.is_known(j.rev) {
                 if let Some(b) = self.built.get(&id) {
                     self.m.built(j.rev, build_result(&b.outcome, true));
-                } else {
-                    let commit = cx.vcs().commit(&id)?;
-                    let ev = cx.build(&commit, purpose.clone())?;
+                } else if let Some(ev) = fresh_builds.remove(&id) {
                     self.m.built(j.rev, build_result(&ev.build, false));
                     if let BuildOutcome::Built(b) = &ev.build
                         && let Some(s) = &b.signature

@@ -4,7 +4,7 @@
 //! kept: they become evidence in the search's posterior.
 //!
 //! **Runs on one revision.** The start commit is run until it crashes
-//! (2 runs, then batches of the job's parallel slots, at most 60): its
+//! (1 run, then batches of the job's parallel slots, at most 60): its
 //! runs also say how flaky the reproducer is. Any other revision gets 2
 //! runs, then as many as would decide it if they came out as expected,
 //! until P(it has the bug | its own runs) — from an even prior, with the
@@ -17,6 +17,8 @@
 //! is a skip. A known-good commit is the user's word: it is good unless
 //! its runs say otherwise overwhelmingly (one clean run suffices; a
 //! matching crash makes it run until decided).
+
+use std::collections::BTreeMap;
 
 use kbisect_git::{Commit, CommitId};
 
@@ -108,6 +110,9 @@ pub struct Bayes {
     /// The release the walk ended on (judged good), by tag.
     pub(super) walk_good: Option<String>,
     pub(super) conclusion: Option<Conclusion>,
+    /// Known-good commits built beside the start commit (a builder with
+    /// several build slots), waiting to be judged.
+    prebuilt: BTreeMap<CommitId, RevisionEvidence>,
 }
 
 impl Bayes {
@@ -118,6 +123,36 @@ impl Bayes {
             rules,
             ..Bayes::default()
         }
+    }
+
+    /// The start commit's build; with several build slots the first
+    /// known-good commit is built beside it (the range's other end is
+    /// needed next whatever the start shows, unless it does not
+    /// reproduce: then one build was spent for nothing, but no time).
+    fn build_start(
+        &mut self,
+        cx: &mut Context<'_>,
+        commit: &Commit,
+    ) -> Result<RevisionEvidence, EngineError> {
+        let mut batch = vec![commit.clone()];
+        let s = cx.settings();
+        if cx.build_slots() > 1 && !s.fix && s.baseline_config.is_none() {
+            let first = s.known_good.first().cloned();
+            if let Some(g) = first
+                && let Ok(Some(id)) = cx.vcs().resolve(&g)
+                && id != commit.id
+            {
+                batch.push(cx.vcs().commit(&id)?);
+            }
+        }
+        let mut out = cx.build_ahead(&batch, Purpose::Start)?.into_iter();
+        let first = out
+            .next()
+            .ok_or_else(|| EngineError::Internal(format!("no build of {} came back", commit.id)))?;
+        for (c, ev) in batch[1..].iter().zip(out) {
+            self.prebuilt.insert(c.id.clone(), ev);
+        }
+        Ok(first)
     }
 
     /// The runs of the revisions judged to have the bug so far (the start
@@ -156,9 +191,9 @@ impl Bayes {
     }
 
     /// P(has the bug | these runs alone), an even prior, the start's rates
-    /// with p <= verify_p_max.
+    /// with p <= walk_p_max.
     fn own_bug(&self, th: &[Theta], w: &[f64], c: &Counts) -> f64 {
-        let w = restricted(th, w, self.cfg.verify_p_max);
+        let w = restricted(th, w, self.cfg.walk_p_max);
         own_runs_posterior(th, &w, c)
     }
 
@@ -354,7 +389,15 @@ impl Strategy for Bayes {
         if purpose == Purpose::Start && self.start.is_none() {
             self.start = Some(commit.clone());
         }
-        let mut rev = cx.build(commit, purpose.clone())?;
+        let mut rev = if purpose == Purpose::Start {
+            self.build_start(cx, commit)?
+        } else if let Some(mut r) = self.prebuilt.remove(&commit.id) {
+            r.purpose = purpose.clone();
+            cx.announce_build(&r);
+            r
+        } else {
+            cx.build(commit, purpose.clone())?
+        };
         rev.verdict = Some(Verdict::Skip);
         if rev.build.built().is_none() {
             self.remember(&rev);

@@ -102,7 +102,7 @@ fn p_quantile_of_a_few_lucky_crashes() {
     // runs give weights proportional to p^3: 0.008, 0.125, 0.512, 1 (sum
     // 1.645). The 5% quantile is 0.5 (mass at or below 0.2 is 0.5%, at or
     // below 0.5 8.1%): verification then judges a parent with p <= 0.5,
-    // not with the 0.75 the mean alone would allow.
+    // not with the 0.9 the mean alone would allow.
     let dag = linear(4);
     let mut cfg = fixed(0.2, 0.0);
     cfg.p_grid = vec![0.2, 0.5, 0.8, 1.0];
@@ -332,4 +332,77 @@ fn machine_plans_in_a_fix_bisection() {
     m.skip_start();
     let a = m.next_action();
     assert!(matches!(a, Action::Run(_)), "{a:?}");
+}
+
+/// With three build slots, a search round builds three revisions spread
+/// over the range (a 4-section of a line), and the culprit is found in
+/// fewer rounds than builds.
+#[test]
+fn build_slots_spread_a_round_over_the_range() {
+    let n = 64u32;
+    let culprit = 37u32;
+    let mut dag = linear(n as usize);
+    dag.has_outside_parent[0] = true;
+    let cfg = BayesConfig {
+        build_slots: 3,
+        ..BayesConfig::default()
+    };
+    let mut m = Machine::new(dag, n - 1, cfg, false, true);
+    let mut first_round_builds: Option<Vec<u32>> = None;
+    let mut rounds_with_builds = 0;
+    let rep = loop {
+        match m.next_action() {
+            Action::Run(jobs) => {
+                let built: Vec<u32> = jobs
+                    .iter()
+                    .filter(|j| j.build)
+                    .filter_map(|j| match j.rev {
+                        Rev::Commit(c) => Some(c),
+                        _ => None,
+                    })
+                    .collect();
+                if !built.is_empty() {
+                    rounds_with_builds += 1;
+                    if built.len() > 1 && first_round_builds.is_none() {
+                        first_round_builds = Some(built.clone());
+                    }
+                }
+                for j in jobs {
+                    let inside = matches!(j.rev, Rev::Commit(c) if c >= culprit);
+                    if j.build {
+                        let sig = format!("{:?}", j.rev);
+                        m.built(
+                            j.rev,
+                            BuildResult::Built {
+                                signature: Some(sig),
+                            },
+                        );
+                    }
+                    let obs = vec![if inside { RunObs::Match } else { RunObs::Ok }; j.runs];
+                    m.ran(j.rev, &obs);
+                }
+            }
+            Action::Describe(c) => m.describe(c, c == 0),
+            Action::Done(rep) => break rep,
+        }
+    };
+    match &rep.outcome {
+        Outcome::Culprit { commit, .. } => assert_eq!(*commit, culprit),
+        o => panic!("{o:?}"),
+    }
+    let mut first = first_round_builds.expect("a round with several builds");
+    first.sort_unstable();
+    assert_eq!(first.len(), 3, "{first:?}");
+    // Spread: the three split the line into four stretches of 8..=24 commits.
+    let mut edges = vec![0u32];
+    edges.extend(&first);
+    edges.push(n);
+    for w in edges.windows(2) {
+        assert!((8..=24).contains(&(w[1] - w[0])), "{first:?}");
+    }
+    assert!(
+        rounds_with_builds < rep.builds,
+        "{rounds_with_builds} rounds, {} builds",
+        rep.builds
+    );
 }

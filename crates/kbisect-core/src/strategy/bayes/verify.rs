@@ -5,11 +5,12 @@
 //! table reads (0.95; 0.99 when the reproducer is flaky, estimated p
 //! below 0.9: a few lucky early crashes make p look higher than it is).
 //! The rates are the posterior's, but only its part with
-//! p <= `verify_p_max` (0.75): a reliable reproducer is an assumption the
+//! p <= `verify_p_max` (0.9): a reliable reproducer is an assumption the
 //! search may rest on, the verification may not (one clean run on the
-//! parent would otherwise "prove" it good, and a flaky bug that happened
-//! to crash on every early run would pass with a wrong culprit: at p = 0.7
-//! it takes three clean runs to clear a parent at 0.95), and at most the
+//! parent would otherwise "prove" it good: it takes two clean runs to
+//! clear a parent at 0.95 at p = 0.9, three at p = 0.7; 0.75 was tried
+//! and cost a deterministic bug one to two runs more for no accuracy the
+//! simulation or the demo could see), and at most the
 //! 5% quantile of p's posterior (`verify_p_quantile`): a 20% reproducer
 //! that crashed on its first three runs makes p look like 0.98, and the
 //! mean alone then clears a parent with five clean runs (seen on the demo:
