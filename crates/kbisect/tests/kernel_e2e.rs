@@ -95,7 +95,8 @@ fn a_real_kernel_tree_is_bisected_to_the_planted_commit() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     println!("{stdout}\n{stderr}");
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
-    // syzbot's log, line for line in form.
+    // syzbot's log in form, with bayes's posterior and verification (the
+    // default strategy of a kernel cause bisection).
     for want in [
         "bisecting cause commit starting from ",
         "ensuring issue is reproducible on original commit ",
@@ -105,9 +106,10 @@ fn a_real_kernel_tree_is_bisected_to_the_planted_commit() {
         "all runs: crashed: WARNING in sys_prctl",
         "testing release v6.12.",
         "all runs: OK",
-        "# git bisect start ",
-        "Bisecting: ",
+        "posterior: best ",
+        "verification: parent ",
         &format!("{planted} is the first bad commit"),
+        "culprit posterior: ",
         "revisions tested: ",
         &format!("first bad commit: {planted} prctl: warn about PR_GET_AUXV"),
         "recipients (to): [",
@@ -116,6 +118,7 @@ fn a_real_kernel_tree_is_bisected_to_the_planted_commit() {
         assert!(stdout.contains(want), "log lacks {want:?}");
     }
     let r = read_json(&base.join("work/result.json"));
+    assert_eq!(r["strategy"], "bayes");
     assert_eq!(r["culprits"][0]["commit"], planted.as_str());
     assert_eq!(r["crash"]["type"], "WARNING");
 }

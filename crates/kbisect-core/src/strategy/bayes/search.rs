@@ -149,6 +149,10 @@ impl Bayes {
         cfg.slots = cx.settings().parallel.max(1);
         cfg.build_slots = cx.build_slots();
         cfg.confidence = cx.settings().confidence;
+        // Verification rows are decided at the job's target too; when the
+        // reproducer is flaky, at a five times smaller error (0.95 -> 0.99).
+        cfg.verify_confidence = cfg.confidence;
+        cfg.verify_confidence_flaky = 1.0 - (1.0 - cfg.confidence) / 5.0;
         let m = Machine::new(rd, head_ix, cfg, fix, false);
         let mut d = Driver {
             m,
