@@ -137,25 +137,37 @@ fn a_transient_build_failure_is_recorded_and_retried_on_resume() {
     assert_eq!(s.stats().transient_retried, 1);
 }
 
+fn out_dirs(wd: &std::path::Path, commits: &[Commit]) -> Vec<std::path::PathBuf> {
+    commits
+        .iter()
+        .map(|c| wd.join("artifacts").join(&c.title))
+        .collect()
+}
+
+fn requests<'a>(
+    commits: &'a [Commit],
+    cfg: &'a BuildConfig,
+    outs: &'a [std::path::PathBuf],
+) -> Vec<BuildRequest<'a>> {
+    commits
+        .iter()
+        .zip(outs)
+        .map(|(c, o)| BuildRequest {
+            commit: c,
+            config: cfg,
+            out_dir: o,
+        })
+        .collect()
+}
+
 #[test]
 fn a_batch_builds_only_what_the_journal_lacks_in_slot_sized_batches_in_order() {
     let d = tempfile::tempdir().unwrap();
     let wd = d.path().join("w");
     let cfg = BuildConfig::default();
     let commits: Vec<Commit> = (10..15).map(commit).collect();
-    let outs: Vec<std::path::PathBuf> = commits
-        .iter()
-        .map(|c| wd.join("artifacts").join(&c.title))
-        .collect();
-    let reqs: Vec<BuildRequest<'_>> = commits
-        .iter()
-        .zip(&outs)
-        .map(|(c, o)| BuildRequest {
-            commit: c,
-            config: &cfg,
-            out_dir: o,
-        })
-        .collect();
+    let outs = out_dirs(&wd, &commits);
+    let reqs = requests(&commits, &cfg, &outs);
     let mut b = CountingBuilder {
         slots: 2,
         ..CountingBuilder::default()
@@ -187,19 +199,8 @@ fn a_batch_lost_to_the_environment_is_retried_whole_on_resume() {
     let wd = d.path().join("w");
     let cfg = BuildConfig::default();
     let commits: Vec<Commit> = (20..22).map(commit).collect();
-    let outs: Vec<std::path::PathBuf> = commits
-        .iter()
-        .map(|c| wd.join("artifacts").join(&c.title))
-        .collect();
-    let reqs: Vec<BuildRequest<'_>> = commits
-        .iter()
-        .zip(&outs)
-        .map(|(c, o)| BuildRequest {
-            commit: c,
-            config: &cfg,
-            out_dir: o,
-        })
-        .collect();
+    let outs = out_dirs(&wd, &commits);
+    let reqs = requests(&commits, &cfg, &outs);
     let mut b = CountingBuilder {
         slots: 2,
         env_fail: true,

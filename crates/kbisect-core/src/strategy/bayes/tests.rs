@@ -4,7 +4,7 @@
 
 use super::decide::{NEW_BUILD_RUNS, PmfCache, info_curve};
 use super::graph::RangeDag;
-use super::machine::{Action, BayesConfig, BuildResult, Machine, Outcome, Rev};
+use super::machine::{Action, BayesConfig, BuildResult, Job, Machine, Outcome, Report, Rev};
 use super::model::{ModelConfig, RunObs, own_runs_posterior, thetas};
 use super::posterior::{Hyp, Posterior};
 
@@ -258,6 +258,34 @@ fn equal_binaries_rule_out_the_commits_between() {
     close(post.prob(Hyp::Commit(0)), 0.45 / 1.8);
 }
 
+/// Drives `m` on a deterministic bug at `culprit` on a line (a revision
+/// contains it iff it is at or after it), showing `seen` each round's jobs.
+fn play_line(m: &mut Machine, culprit: u32, mut seen: impl FnMut(&[Job])) -> Report {
+    loop {
+        match m.next_action() {
+            Action::Run(jobs) => {
+                seen(&jobs);
+                for j in jobs {
+                    let inside = matches!(j.rev, Rev::Commit(c) if c >= culprit);
+                    if j.build {
+                        let sig = format!("{:?}", j.rev);
+                        m.built(
+                            j.rev,
+                            BuildResult::Built {
+                                signature: Some(sig),
+                            },
+                        );
+                    }
+                    let obs = vec![if inside { RunObs::Match } else { RunObs::Ok }; j.runs];
+                    m.ran(j.rev, &obs);
+                }
+            }
+            Action::Describe(c) => m.describe(c, c == 0),
+            Action::Done(rep) => return rep,
+        }
+    }
+}
+
 /// A deterministic bug on a linear range, driven through the machine's
 /// protocol: it finds the culprit, verifies it against its parent, and
 /// asks the same questions when given the same answers.
@@ -270,29 +298,8 @@ fn machine_finds_a_deterministic_culprit_and_replays() {
         dag.has_outside_parent[0] = true;
         let mut m = Machine::new(dag, n - 1, BayesConfig::default(), false, true);
         let mut asked = Vec::new();
-        loop {
-            match m.next_action() {
-                Action::Run(jobs) => {
-                    for j in jobs {
-                        asked.push(j);
-                        let inside = matches!(j.rev, Rev::Commit(c) if c >= culprit);
-                        if j.build {
-                            let sig = format!("{:?}", j.rev);
-                            m.built(
-                                j.rev,
-                                BuildResult::Built {
-                                    signature: Some(sig),
-                                },
-                            );
-                        }
-                        let obs = vec![if inside { RunObs::Match } else { RunObs::Ok }; j.runs];
-                        m.ran(j.rev, &obs);
-                    }
-                }
-                Action::Describe(c) => m.describe(c, c == 0),
-                Action::Done(rep) => return (rep, asked),
-            }
-        }
+        let rep = play_line(&mut m, culprit, |jobs| asked.extend_from_slice(jobs));
+        (rep, asked)
     };
     let (rep, asked) = play();
     match &rep.outcome {
@@ -350,42 +357,22 @@ fn build_slots_spread_a_round_over_the_range() {
     let mut m = Machine::new(dag, n - 1, cfg, false, true);
     let mut first_round_builds: Option<Vec<u32>> = None;
     let mut rounds_with_builds = 0;
-    let rep = loop {
-        match m.next_action() {
-            Action::Run(jobs) => {
-                let built: Vec<u32> = jobs
-                    .iter()
-                    .filter(|j| j.build)
-                    .filter_map(|j| match j.rev {
-                        Rev::Commit(c) => Some(c),
-                        _ => None,
-                    })
-                    .collect();
-                if !built.is_empty() {
-                    rounds_with_builds += 1;
-                    if built.len() > 1 && first_round_builds.is_none() {
-                        first_round_builds = Some(built.clone());
-                    }
-                }
-                for j in jobs {
-                    let inside = matches!(j.rev, Rev::Commit(c) if c >= culprit);
-                    if j.build {
-                        let sig = format!("{:?}", j.rev);
-                        m.built(
-                            j.rev,
-                            BuildResult::Built {
-                                signature: Some(sig),
-                            },
-                        );
-                    }
-                    let obs = vec![if inside { RunObs::Match } else { RunObs::Ok }; j.runs];
-                    m.ran(j.rev, &obs);
-                }
+    let rep = play_line(&mut m, culprit, |jobs| {
+        let built: Vec<u32> = jobs
+            .iter()
+            .filter(|j| j.build)
+            .filter_map(|j| match j.rev {
+                Rev::Commit(c) => Some(c),
+                _ => None,
+            })
+            .collect();
+        if !built.is_empty() {
+            rounds_with_builds += 1;
+            if built.len() > 1 && first_round_builds.is_none() {
+                first_round_builds = Some(built);
             }
-            Action::Describe(c) => m.describe(c, c == 0),
-            Action::Done(rep) => break rep,
         }
-    };
+    });
     match &rep.outcome {
         Outcome::Culprit { commit, .. } => assert_eq!(*commit, culprit),
         o => panic!("{o:?}"),
