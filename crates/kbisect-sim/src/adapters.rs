@@ -91,14 +91,20 @@ impl Builder for SimBuilder<'_> {
         // The farm builds up to `build_slots` at once: a batch costs its
         // number of waves, not its number of builds.
         let waves = reqs.len().div_ceil(self.build_slots());
-        let out = reqs.iter().map(|r| self.build(r)).collect();
-        self.minutes += waves as f64 * self.cfg.build_min - reqs.len() as f64 * self.cfg.build_min;
-        out
+        self.minutes += waves as f64 * self.cfg.build_min;
+        reqs.iter().map(|r| self.outcome(r)).collect()
     }
 
     fn build(&mut self, req: &BuildRequest<'_>) -> Result<BuildOutcome, InfraError> {
-        self.builds += 1;
         self.minutes += self.cfg.build_min;
+        self.outcome(req)
+    }
+}
+
+impl SimBuilder<'_> {
+    /// One build's outcome (its minutes are the caller's: one build, or a wave).
+    fn outcome(&mut self, req: &BuildRequest<'_>) -> Result<BuildOutcome, InfraError> {
+        self.builds += 1;
         let n = number_of(&req.commit.id).ok_or_else(|| InfraError::Environment {
             what: format!("{} is not a simulated commit", req.commit.id),
             source: None,

@@ -8,17 +8,9 @@ mod common;
 
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
 use common::*;
 use kbisect_testutil::TestRepo;
-
-fn text(out: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 /// 40 commits; `state` says `bug` from the 28th on.
 struct Planted {
@@ -121,6 +113,24 @@ fn slot_dirs(wd: &Path) -> Vec<PathBuf> {
     (1..3).map(|i| wd.join(format!("worktree-{i}"))).collect()
 }
 
+/// A bisection with 3 slots killed at failpoint `point`.
+fn killed_at(p: &Planted, build: &str, wd: &Path, point: &str) {
+    let out = kbisect()
+        .args(args(p, build, wd, "3"))
+        .env("KBISECT_FAILPOINT", point)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.signal(), Some(9), "{:?}", text(&out));
+}
+
+/// No extra slot worktree on disk, none registered under `registered`.
+fn assert_no_slot_left(p: &Planted, wd: &Path, registered: &str) {
+    for d in slot_dirs(wd) {
+        assert!(!d.exists(), "{} is left", d.display());
+    }
+    assert!(!worktrees(p.repo.path()).contains(registered));
+}
+
 #[test]
 fn builds_run_at_once_in_their_own_worktrees_and_find_the_culprit() {
     let p = planted();
@@ -184,12 +194,7 @@ fn a_bisection_killed_mid_batch_resumes_to_the_same_result_and_cleans_up() {
 
     // Killed during its third build: the second wave, slots in use.
     let wd = t.path().join("w");
-    let out = kbisect()
-        .args(args(&p, &build, &wd, "3"))
-        .env("KBISECT_FAILPOINT", "build:3")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.signal(), Some(9), "{:?}", text(&out));
+    killed_at(&p, &build, &wd, "build:3");
     // A git killed mid-write in a second slot's worktree leaves its lock.
     let gitfile = std::fs::read_to_string(wd.join("worktree-1/.git")).unwrap();
     let admin = PathBuf::from(gitfile.trim().strip_prefix("gitdir:").unwrap().trim());
@@ -200,38 +205,22 @@ fn a_bisection_killed_mid_batch_resumes_to_the_same_result_and_cleans_up() {
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
     assert!(stderr.contains("resuming"), "{stderr}");
     assert_eq!(summary(&read_json(&wd.join("result.json"))), want);
-    for d in slot_dirs(&wd) {
-        assert!(!d.exists(), "{} is left", d.display());
-    }
-    assert!(!worktrees(p.repo.path()).contains("/w/worktree"));
+    assert_no_slot_left(&p, &wd, "/w/worktree");
 
     // Resumed with one slot (slots are no part of the job): the plan may
     // differ, the culprit does not, and the idle slots' worktrees go too.
     let wd = t.path().join("w2");
-    let out = kbisect()
-        .args(args(&p, &build, &wd, "3"))
-        .env("KBISECT_FAILPOINT", "build:4")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.signal(), Some(9), "{:?}", text(&out));
+    killed_at(&p, &build, &wd, "build:4");
     assert!(slot_dirs(&wd).iter().all(|d| d.exists()));
     let out = kbisect().args(args(&p, &build, &wd, "1")).output().unwrap();
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
     assert_eq!(summary(&read_json(&wd.join("result.json"))).1, want.1);
-    for d in slot_dirs(&wd) {
-        assert!(!d.exists(), "{} is left", d.display());
-    }
-    assert!(!worktrees(p.repo.path()).contains("/w2/worktree"));
+    assert_no_slot_left(&p, &wd, "/w2/worktree");
 
     // `kbisect clean` of a killed bisection unregisters every slot's worktree.
     let wd = t.path().join("w3");
-    let out = kbisect()
-        .args(args(&p, &build, &wd, "3"))
-        .env("KBISECT_FAILPOINT", "build:4")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.signal(), Some(9), "{:?}", text(&out));
+    killed_at(&p, &build, &wd, "build:4");
     assert!(worktrees(p.repo.path()).contains("/w3/worktree-2"));
     let out = kbisect()
         .args(["clean", "--yes"])

@@ -12,13 +12,6 @@ use std::process::{Output, Stdio};
 
 use common::*;
 
-fn text(out: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 fn killed(out: &Output) -> bool {
     out.status.signal() == Some(9)
 }

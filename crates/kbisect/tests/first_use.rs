@@ -7,17 +7,9 @@
 mod common;
 
 use std::path::Path;
-use std::process::Output;
 
 use common::*;
 use kbisect_testutil::TestRepo;
-
-fn text(out: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 /// A pure-Python project: `calc.add` breaks at one commit; releases are
 /// tagged `calc_1.0.0`, `calc_1.1.0`; a docs-only commit or two.

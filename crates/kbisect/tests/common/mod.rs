@@ -3,7 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 
 pub use kbisect_testutil::Fixture;
 
@@ -61,4 +61,12 @@ pub fn journal(workdir: &Path) -> Vec<serde_json::Value> {
 
 pub fn count(entries: &[serde_json::Value], kind: &str) -> usize {
     entries.iter().filter(|e| e["type"] == kind).count()
+}
+
+/// A finished program's stdout and stderr, as text.
+pub fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }

@@ -11,7 +11,7 @@ use kbisect_git::{Commit, CommitId, Dag};
 use super::machine::{Action, BuildResult, Job, Machine, Outcome, Report, Rev, Role};
 use super::model::RunObs;
 use super::posterior::Hyp;
-use super::strategy::{Bayes, Conclusion, check_infra, classify, set_crash, untested_report};
+use super::strategy::{Bayes, Conclusion, check_infra, classify, set_crash};
 use crate::Verdict;
 use crate::engine::{Context, count_runs};
 use crate::error::EngineError;
@@ -19,7 +19,8 @@ use crate::events::{Event, FoldReason};
 use crate::model::{BuildOutcome, Crash};
 use crate::releases::{pick_releases, usable_tags};
 use crate::result::{
-    Candidate, OutcomeKind, Purpose, RevisionEvidence, Verification, VerificationRow, VerifyRole,
+    Candidate, OutcomeKind, Purpose, ResultReport, RevisionEvidence, Verification, VerificationRow,
+    VerifyRole,
 };
 
 /// The range: commit ids by index (parents first) and back.
@@ -332,7 +333,7 @@ impl Bayes {
                 c.report = start
                     .and_then(|s| d.crashes.get(&s))
                     .and_then(|cr| cr.first())
-                    .map(crate::result::ResultReport::of_crash);
+                    .map(ResultReport::of_crash);
                 Vec::new()
             }
             Outcome::NotReproduced { .. } | Outcome::StartBroken => {
@@ -553,7 +554,7 @@ impl Driver {
                 let mut ev = ev;
                 ev.verdict = Some(Verdict::Skip);
                 if ev.report.is_none() {
-                    ev.report = Some(untested_report(&ev));
+                    ev.report = Some(ResultReport::untested(&ev.commit));
                 }
                 cx.record(ev);
                 continue;
@@ -640,7 +641,7 @@ impl Driver {
             };
             set_crash(cx, &mut ev, &crashes);
             if ev.crash.is_none() && verdict == Verdict::Skip {
-                ev.report = Some(untested_report(&ev));
+                ev.report = Some(ResultReport::untested(&ev.commit));
             }
             ev.verdict = Some(verdict);
             cx.emit(Event::Contains {

@@ -370,11 +370,6 @@ pub(super) fn set_crash(cx: &mut Context<'_>, rev: &mut RevisionEvidence, crashe
     rev.crash_types = rep.types;
 }
 
-/// The note of a revision that could not be judged.
-pub(super) fn untested_report(rev: &RevisionEvidence) -> ResultReport {
-    ResultReport::untested(&rev.commit)
-}
-
 impl Strategy for Bayes {
     fn name(&self) -> &'static str {
         "bayes"
@@ -436,7 +431,7 @@ impl Strategy for Bayes {
         if verdict == Verdict::Bad {
             set_crash(cx, &mut rev, &crashes);
         } else if verdict == Verdict::Skip {
-            rev.report = Some(untested_report(&rev));
+            rev.report = Some(ResultReport::untested(&rev.commit));
         }
         rev.verdict = Some(verdict);
         cx.emit(Event::Verdict {
