@@ -166,6 +166,15 @@ fn builds_run_at_once_in_their_own_worktrees_and_find_the_culprit() {
     let registered = worktrees(p.repo.path());
     assert!(!registered.contains("/w/worktree"), "{registered}");
 
+    // A report replays the journal with the job's slots: the same
+    // questions, a full report.
+    let rep = kbisect()
+        .args(["report", "--format", "json"])
+        .arg(&wd)
+        .output()
+        .unwrap();
+    assert_eq!(rep.status.code(), Some(0), "{:?}", text(&rep));
+
     // Run again: everything comes from the journal, nothing is built.
     let again = kbisect().args(args(&p, &build, &wd, "3")).output().unwrap();
     let (stdout, stderr) = text(&again);

@@ -30,6 +30,8 @@ pub struct BuildView {
     pub command: Option<String>,
     /// The compiler (command: what names it; kernel: what builds).
     pub compiler: Option<String>,
+    /// Revisions built at once (bayes plans its rounds by it).
+    pub slots: Option<usize>,
 }
 
 /// `[test]` as recorded.

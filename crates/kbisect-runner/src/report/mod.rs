@@ -270,7 +270,8 @@ pub fn load(workdir: &Path, opts: &ReportOptions) -> Result<Report, ReportError>
         alias.clone(),
         job.is_kernel(),
         workdir.clone(),
-    );
+    )
+    .with_build_slots(job.build.slots.unwrap_or(1));
     let mut tester = replay::ReplayTester::new(state.clone(), alias, job.parallel);
     let mut events: Vec<Event> = Vec::new();
     let res = {

@@ -210,6 +210,9 @@ pub struct ReplayBuilder {
     alias: ConfigAlias,
     kernel: bool,
     workdir: PathBuf,
+    /// The job's build slots: bayes plans a round by them, so the replay
+    /// must ask the same questions.
+    slots: usize,
 }
 
 impl ReplayBuilder {
@@ -226,11 +229,22 @@ impl ReplayBuilder {
             alias,
             kernel,
             workdir,
+            slots: 1,
         }
+    }
+
+    /// Says the job built `slots` revisions at once.
+    pub fn with_build_slots(mut self, slots: usize) -> Self {
+        self.slots = slots.max(1);
+        self
     }
 }
 
 impl Builder for ReplayBuilder {
+    fn build_slots(&self) -> usize {
+        self.slots
+    }
+
     fn kind(&self) -> BuilderKind {
         if self.kernel {
             BuilderKind::Kernel
